@@ -1,0 +1,24 @@
+"""Test settings: the same app, with a fast password hasher and throw-away media."""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TASTEBASE_VAR_DIR", tempfile.mkdtemp(prefix="tastebase-test-"))
+
+from .settings import *  # noqa: E402,F403
+from .settings import DATABASES, VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Unit tests run tasks inline; tests marked `worker` start a real worker process.
+CELERY_TASK_ALWAYS_EAGER = True
+DEBUG = False
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not ":memory:", so a real worker process can open the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(VAR_DIR) / "test.sqlite3")}

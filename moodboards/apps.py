@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class MoodboardsConfig(AppConfig):
+    name = "moodboards"
+    verbose_name = "Boards"
+
+    def ready(self) -> None:
+        # HEIC/HEIF decoding for Pillow, registered once per process.
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
