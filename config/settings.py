@@ -16,6 +16,7 @@ from .env import env, env_bool, env_int, env_list
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything the embedded mode writes (database, media, broker queue) lives here.
 VAR_DIR = Path(env("TASTEBASE_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 _INSECURE_DEV_KEY = "dev-only-insecure-key-never-use-in-production"
@@ -108,7 +109,9 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-public/"
 STORAGES = {
-    "default": {"BACKEND": env("TASTEBASE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")},
+    "default": {
+        "BACKEND": env("TASTEBASE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
@@ -142,6 +145,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 )
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for _folder in ("queue", "control"):
+        (_BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 # The database row is the result: no result backend to run or to lose.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

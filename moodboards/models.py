@@ -38,12 +38,12 @@ class Team(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("team_detail", args=[self.pk])
+
     @property
     def is_personal(self) -> bool:
         return self.personal_for_id is not None
-
-    def get_absolute_url(self) -> str:
-        return reverse("team_detail", args=[self.pk])
 
 
 class Membership(models.Model):

@@ -1,0 +1,81 @@
+"""The only way views fetch teams, boards and images.
+
+One helper per model. A user who can't see an object gets 404 (we never reveal
+that it exists); one who can see it but lacks the role for the action gets 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import ROLE_RANK, Board, BoardImage, Membership, Role, Team
+
+User = AbstractBaseUser | AnonymousUser
+
+
+def role_in_team(user: User, team_id: int) -> Role | None:
+    if not user.is_authenticated:
+        return None
+    role = (
+        Membership.objects.filter(team_id=team_id, user_id=user.pk)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return Role(role) if role else None
+
+
+def can(role: Role | None, need: Role) -> bool:
+    return role is not None and ROLE_RANK[role] >= ROLE_RANK[need]
+
+
+def _check(role: Role | None, need: Role) -> None:
+    if role is None:
+        raise Http404("Not found")
+    if not can(role, need):
+        raise PermissionDenied(f"This needs the {need.label.lower()} role.")
+
+
+def team_for_user(user: User, team_id: int, *, need: Role = Role.VIEWER) -> tuple[Team, Role]:
+    team = Team.objects.filter(pk=team_id).first()
+    role = role_in_team(user, team_id) if team else None
+    _check(role, need)
+    return team, role
+
+
+def board_for_user(user: User, board_id: int, *, need: Role = Role.VIEWER) -> tuple[Board, Role]:
+    board = Board.objects.select_related("team").filter(pk=board_id).first()
+    role = role_in_team(user, board.team_id) if board else None
+    _check(role, need)
+    return board, role
+
+
+def image_for_user(
+    user: User, board_id: int, image_id: int, *, need: Role = Role.VIEWER
+) -> tuple[BoardImage, Role]:
+    board, role = board_for_user(user, board_id, need=need)
+    image = BoardImage.objects.filter(pk=image_id, board=board).first()
+    if image is None:
+        raise Http404("Not found")
+    image.board = board
+    return image, role
+
+
+def board_for_share_token(token: str) -> Board:
+    """A secret link gives read-only access to one board, nothing else."""
+    board = (
+        Board.objects.select_related("team").filter(share_token=token).first() if token else None
+    )
+    if board is None:
+        raise Http404("This link does not exist or was revoked.")
+    return board
+
+
+def image_for_share_token(token: str, image_id: int) -> BoardImage:
+    board = board_for_share_token(token)
+    image = BoardImage.objects.filter(pk=image_id, board=board).first()
+    if image is None:
+        raise Http404("Not found")
+    image.board = board
+    return image

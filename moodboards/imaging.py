@@ -1,0 +1,191 @@
+"""Decoding, validating and deriving board images. No Django models here.
+
+Everything a user can upload goes through `inspect_image` before it is stored:
+it decodes the whole file (a truncated file fails here, not in a worker later),
+refuses formats we don't serve, and guards against decompression bombs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+import imagehash
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+# Formats we accept, as Pillow names them. MPO is how Pillow reads many camera JPEGs.
+ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "HEIF", "AVIF")
+FORMAT_CONTENT_TYPES = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "TIFF": "image/tiff",
+    "HEIF": "image/heif",
+    "AVIF": "image/avif",
+}
+FORMAT_EXTENSIONS = {
+    "JPEG": "jpg",
+    "MPO": "jpg",
+    "PNG": "png",
+    "WEBP": "webp",
+    "GIF": "gif",
+    "TIFF": "tif",
+    "HEIF": "heic",
+    "AVIF": "avif",
+}
+
+# Never guess at a broken file: a truncated upload must be rejected.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+class ImageRejected(ValueError):
+    """A file that is not an image we can keep; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class InspectedImage:
+    format: str
+    content_type: str
+    extension: str
+    width: int  # after EXIF orientation
+    height: int
+    sha256: str
+    phash: str  # 16 hex digits
+
+
+def _openable_formats() -> list[str]:
+    # Pillow registers most plugins lazily; HEIF comes from pillow-heif's opener.
+    Image.init()
+    return [fmt for fmt in ACCEPTED_FORMATS if fmt in Image.OPEN]
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def open_first_frame(data: bytes, *, max_pixels: int) -> Image.Image:
+    """Decode `data` fully (first frame only) with orientation applied, or raise ImageRejected."""
+    if not data:
+        raise ImageRejected("The file is empty (0 bytes).")
+    try:
+        # Pillow's own bomb check warns at MAX_IMAGE_PIXELS and raises at twice that;
+        # we read the header size ourselves first so the limit is exact and configurable.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=_openable_formats())
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageRejected(
+                    f"The image is {width}×{height} pixels, over the {_limit(max_pixels)}."
+                )
+            if width < 1 or height < 1:
+                raise ImageRejected("The image has no pixels.")
+            image.seek(0)
+            image.load()
+            oriented = ImageOps.exif_transpose(image)
+            if oriented is None:  # pragma: no cover - only with in_place=True
+                oriented = image
+            oriented.format = image.format
+            return oriented
+    except ImageRejected:
+        raise
+    except UnidentifiedImageError:
+        raise ImageRejected(
+            "Not an image we can read. Accepted: JPEG, PNG, WebP, GIF, TIFF, HEIC/HEIF, "
+            "or a ZIP of those."
+        ) from None
+    except Image.DecompressionBombError:
+        # Pillow's own guard fired first (at twice its default limit).
+        raise ImageRejected(
+            f"The image has too many pixels, over the {_limit(max_pixels)}."
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        # Truncated or corrupt data: Pillow raises OSError("image file is truncated")
+        # and friends only when it actually decodes the pixels.
+        raise ImageRejected(f"The image is damaged or incomplete ({_short(exc)}).") from None
+
+
+def _limit(max_pixels: int) -> str:
+    return f"{max_pixels / 1e6:g} megapixel limit"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text[:120]
+
+
+def inspect_image(data: bytes, *, max_pixels: int) -> InspectedImage:
+    """Validate an uploaded file and measure what we store about it."""
+    image = open_first_frame(data, max_pixels=max_pixels)
+    fmt = image.format or "JPEG"
+    return InspectedImage(
+        format=fmt,
+        content_type=FORMAT_CONTENT_TYPES[fmt],
+        extension=FORMAT_EXTENSIONS[fmt],
+        width=image.width,
+        height=image.height,
+        sha256=sha256_bytes(data),
+        phash=str(imagehash.phash(_for_hashing(image))),
+    )
+
+
+def _for_hashing(image: Image.Image) -> Image.Image:
+    # pHash works on a 32x32 grey image; shrinking first keeps it fast on 50 MP files.
+    small = image.copy()
+    small.thumbnail((256, 256))
+    return _flatten(small).convert("L")
+
+
+def phash_distance(a: str, b: str) -> int:
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB (or RGBA kept for PNG output); palette and CMYK images made displayable."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        return image.convert("RGBA")
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        # 16-bit greyscale TIFFs/PNGs: scale to 8 bits rather than clip to white.
+        return image.point(lambda v: v / 256).convert("L").convert("RGB")
+    return image.convert("RGB")
+
+
+@dataclass(frozen=True)
+class Derived:
+    content: bytes
+    extension: str
+    content_type: str
+
+
+def _encode(image: Image.Image, *, quality: int) -> Derived:
+    # No `exif=` and no `info` carried over: GPS and every other tag are dropped.
+    # The ICC profile is kept so colours look the same as the original.
+    icc = image.info.get("icc_profile")
+    out = io.BytesIO()
+    if image.mode == "RGBA":
+        image.save(out, "WEBP", quality=quality, method=4, icc_profile=icc)
+        return Derived(out.getvalue(), "webp", "image/webp")
+    image.save(out, "JPEG", quality=quality, optimize=True, progressive=True, icc_profile=icc)
+    return Derived(out.getvalue(), "jpg", "image/jpeg")
+
+
+def make_derivatives(
+    data: bytes, *, max_pixels: int, thumb_size: int, display_max: int
+) -> tuple[Derived, Derived]:
+    """The served image (oriented, metadata stripped) and its grid thumbnail."""
+    image = open_first_frame(data, max_pixels=max_pixels)
+    icc = image.info.get("icc_profile")
+    flat = _flatten(image)
+    if icc:
+        flat.info["icc_profile"] = icc
+    display = flat.copy()
+    display.thumbnail((display_max, display_max), Image.Resampling.LANCZOS)
+    display.info["icc_profile"] = icc
+    thumb = flat.copy()
+    thumb.thumbnail((thumb_size, thumb_size), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    thumb.info["icc_profile"] = icc
+    return _encode(display, quality=92), _encode(thumb, quality=82)

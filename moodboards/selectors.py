@@ -1,0 +1,53 @@
+"""Reads for the boards app."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from .models import Board, BoardImage, ImageStatus, Membership, Team
+
+
+def teams_for_user(user: AbstractBaseUser) -> QuerySet[Team]:
+    """The user's teams, personal space first."""
+    return (
+        Team.objects.filter(memberships__user=user)
+        .annotate(member_count=Count("memberships", distinct=True))
+        .order_by("personal_for", "name")
+        .distinct()
+    )
+
+
+def boards_for_user(user: AbstractBaseUser, *, archived: bool = False) -> QuerySet[Board]:
+    # Four cover thumbnails per board, in one query however large the boards are.
+    cover_images = (
+        BoardImage.objects.filter(status=ImageStatus.READY)
+        .annotate(
+            cover_rank=Window(
+                RowNumber(), partition_by=F("board_id"), order_by=[F("position"), F("id")]
+            )
+        )
+        .filter(cover_rank__lte=4)
+        .order_by("position", "id")
+    )
+    return (
+        Board.objects.filter(team__memberships__user=user, archived_at__isnull=not archived)
+        .select_related("team")
+        .annotate(image_count=Count("images", distinct=True))
+        .prefetch_related(Prefetch("images", queryset=cover_images, to_attr="covers"))
+        .order_by("-updated")
+        .distinct()
+    )
+
+
+def board_images(board: Board) -> QuerySet[BoardImage]:
+    return board.images.order_by("position", "id")
+
+
+def members_of(team: Team) -> QuerySet[Membership]:
+    return team.memberships.select_related("user").order_by("user__username")
+
+
+def pending_images(board: Board, ids: list[int]) -> QuerySet[BoardImage]:
+    return board.images.filter(Q(pk__in=ids) | Q(status=ImageStatus.PROCESSING))

@@ -1,0 +1,374 @@
+"""Writes for the boards app: teams, memberships, boards, uploads and images.
+
+Views and tasks call these; nothing else changes board data. Each service leaves
+the database and the media storage consistent when it fails half-way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import IO
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from . import imaging
+from .models import Board, BoardImage, ImageStatus, Membership, Role, Team, new_share_token
+from .uploads import UploadLimits, expand_upload
+
+log = logging.getLogger(__name__)
+User = get_user_model()
+
+
+# --- users and teams -------------------------------------------------------------
+
+
+def personal_team_for(user: AbstractBaseUser) -> Team:
+    """Every user has a private space; create it the first time it's needed."""
+    team = Team.objects.filter(personal_for=user).first()
+    if team:
+        return team
+    with transaction.atomic():
+        team, _ = Team.objects.get_or_create(
+            personal_for=user, defaults={"name": f"{user.get_username()}'s space"}
+        )
+        Membership.objects.get_or_create(team=team, user=user, defaults={"role": Role.OWNER})
+    return team
+
+
+def user_signup(*, username: str, email: str, password: str) -> AbstractBaseUser:
+    with transaction.atomic():
+        user = User.objects.create_user(username=username, email=email, password=password)
+        personal_team_for(user)
+    return user
+
+
+def team_create(*, user: AbstractBaseUser, name: str) -> Team:
+    team = Team(name=name.strip())
+    team.full_clean()
+    with transaction.atomic():
+        team.save()
+        Membership.objects.create(team=team, user=user, role=Role.OWNER)
+    return team
+
+
+def find_user(identifier: str) -> AbstractBaseUser | None:
+    """A user by username, or by email when exactly one account has it."""
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    user = User.objects.filter(username__iexact=identifier).first()
+    if user:
+        return user
+    matches = list(User.objects.filter(email__iexact=identifier)[:2])
+    return matches[0] if len(matches) == 1 else None
+
+
+def team_invite(*, team: Team, identifier: str, role: Role) -> Membership:
+    if team.is_personal:
+        raise ValidationError("A personal space can't have members. Create a team to share.")
+    user = find_user(identifier)
+    if user is None:
+        raise ValidationError(f"No user with the username or email “{identifier}”.")
+    if Membership.objects.filter(team=team, user=user).exists():
+        raise ValidationError(f"{user.get_username()} is already a member.")
+    membership = Membership(team=team, user=user, role=role)
+    membership.full_clean()
+    membership.save()
+    return membership
+
+
+def _owners_left(team: Team, excluding: Membership) -> int:
+    return team.memberships.filter(role=Role.OWNER).exclude(pk=excluding.pk).count()
+
+
+def membership_set_role(*, membership: Membership, role: Role) -> Membership:
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        with transaction.atomic():
+            # Lock the team's memberships so two demotions can't both pass the check.
+            list(Membership.objects.select_for_update().filter(team=membership.team_id))
+            if _owners_left(membership.team, membership) == 0:
+                raise ValidationError("A team needs at least one owner.")
+            membership.role = role
+            membership.save(update_fields=["role"])
+        return membership
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership: Membership) -> None:
+    if membership.team.is_personal:
+        raise ValidationError("You can't leave your personal space.")
+    with transaction.atomic():
+        list(Membership.objects.select_for_update().filter(team=membership.team_id))
+        if membership.role == Role.OWNER and _owners_left(membership.team, membership) == 0:
+            raise ValidationError("A team needs at least one owner.")
+        membership.delete()
+
+
+# --- boards ----------------------------------------------------------------------
+
+
+def board_create(*, team: Team, user: AbstractBaseUser, title: str, description: str = "") -> Board:
+    board = Board(team=team, created_by=user, title=title.strip(), description=description.strip())
+    board.full_clean()
+    board.save()
+    return board
+
+
+def board_update(*, board: Board, title: str, description: str) -> Board:
+    board.title = title.strip()
+    board.description = description.strip()
+    board.full_clean()
+    board.save(update_fields=["title", "description", "updated"])
+    return board
+
+
+def board_set_archived(*, board: Board, archived: bool) -> Board:
+    board.archived_at = timezone.now() if archived else None
+    board.save(update_fields=["archived_at", "updated"])
+    return board
+
+
+def _delete_files_after_commit(names: list[str]) -> None:
+    # Files go only once the rows are gone for good: a rolled-back delete keeps both.
+    def delete() -> None:
+        for name in names:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                log.warning("Could not delete %s; it is orphaned", name, exc_info=True)
+
+    transaction.on_commit(delete)
+
+
+def _file_names(images: list[BoardImage]) -> list[str]:
+    return [
+        f.name for image in images for f in (image.original, image.display, image.thumbnail) if f
+    ]
+
+
+def board_delete(*, board: Board) -> None:
+    with transaction.atomic():
+        names = _file_names(list(board.images.all()))
+        board.delete()
+        _delete_files_after_commit(names)
+
+
+def board_share_enable(*, board: Board) -> Board:
+    """A new secret link; any earlier link stops working."""
+    board.share_token = new_share_token()
+    board.save(update_fields=["share_token", "updated"])
+    return board
+
+
+def board_share_revoke(*, board: Board) -> Board:
+    board.share_token = None
+    board.save(update_fields=["share_token", "updated"])
+    return board
+
+
+# --- uploads ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    name: str
+    status: str  # "added" | "duplicate" | "rejected"
+    message: str = ""
+    image_id: int | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def upload_limits() -> UploadLimits:
+    return UploadLimits(
+        max_file_bytes=settings.TASTEBASE_MAX_UPLOAD_BYTES,
+        max_zip_members=settings.TASTEBASE_MAX_ZIP_MEMBERS,
+        max_zip_total_bytes=settings.TASTEBASE_MAX_ZIP_TOTAL_BYTES,
+        max_zip_ratio=settings.TASTEBASE_MAX_ZIP_RATIO,
+    )
+
+
+def _find_duplicate(board: Board, info: imaging.InspectedImage) -> BoardImage | None:
+    same = board.images.filter(sha256=info.sha256).first()
+    if same:
+        return same
+    limit = settings.TASTEBASE_PHASH_DUPLICATE_DISTANCE
+    # Hamming distance in Python: boards hold hundreds of images, not millions.
+    for image in board.images.only("id", "phash", "original_name").exclude(phash=""):
+        if imaging.phash_distance(image.phash, info.phash) <= limit:
+            return image
+    return None
+
+
+def board_add_image(
+    *, board: Board, user: AbstractBaseUser | None, name: str, data: bytes
+) -> UploadResult:
+    """Validate one file and add it to the board; never raises for bad input."""
+    try:
+        info = imaging.inspect_image(data, max_pixels=settings.TASTEBASE_MAX_IMAGE_PIXELS)
+    except imaging.ImageRejected as exc:
+        return UploadResult(name, "rejected", str(exc))
+    duplicate = _find_duplicate(board, info)
+    if duplicate:
+        return UploadResult(
+            name, "duplicate", f"Already on the board as “{duplicate.original_name}”.", duplicate.pk
+        )
+    image = BoardImage(
+        board=board,
+        original_name=name[-255:],
+        content_type=info.content_type,
+        byte_size=len(data),
+        width=info.width,
+        height=info.height,
+        sha256=info.sha256,
+        phash=info.phash,
+        uploaded_by=user if user and user.is_authenticated else None,
+        status=ImageStatus.PROCESSING,
+    )
+    stored_name = ""
+    try:
+        with transaction.atomic():
+            # Lock the board row: positions stay unique when uploads run in parallel.
+            Board.objects.select_for_update().filter(pk=board.pk).first()
+            top = board.images.aggregate(top=Max("position"))["top"]
+            image.position = 0 if top is None else top + 1
+            image.original.save(f"upload.{info.extension}", ContentFile(data), save=False)
+            stored_name = image.original.name
+            image.save()
+            Board.objects.filter(pk=board.pk).update(updated=timezone.now())
+            transaction.on_commit(lambda: _enqueue_processing(image.pk))
+    except IntegrityError:
+        # The same bytes landed from a parallel upload between our check and insert.
+        if stored_name:
+            default_storage.delete(stored_name)
+        return UploadResult(name, "duplicate", "Already on the board.")
+    except Exception:
+        if stored_name:
+            default_storage.delete(stored_name)
+        raise
+    return UploadResult(name, "added", "", image.pk)
+
+
+def _enqueue_processing(image_id: int) -> None:
+    from .tasks import process_image
+
+    process_image.delay(image_id)
+
+
+def board_add_files(
+    *, board: Board, user: AbstractBaseUser | None, files: list[tuple[str, IO[bytes], int | None]]
+) -> list[UploadResult]:
+    """Add every uploaded file (ZIPs expanded); one bad file never stops the rest."""
+    limits = upload_limits()
+    results: list[UploadResult] = []
+    for name, stream, size in files:
+        for candidate in expand_upload(name, stream, size, limits):
+            if candidate.data is None:
+                results.append(UploadResult(candidate.name, "rejected", candidate.error))
+                continue
+            results.append(
+                board_add_image(board=board, user=user, name=candidate.name, data=candidate.data)
+            )
+    return results
+
+
+# --- images ----------------------------------------------------------------------
+
+
+def image_update(*, image: BoardImage, caption: str) -> BoardImage:
+    image.caption = caption.strip()
+    image.full_clean(exclude=["original", "display", "thumbnail"])
+    image.save(update_fields=["caption"])
+    return image
+
+
+def image_delete(*, image: BoardImage) -> None:
+    with transaction.atomic():
+        names = _file_names([image])
+        image.delete()
+        _delete_files_after_commit(names)
+
+
+def board_reorder(*, board: Board, image_ids: list[int]) -> None:
+    """Put the listed images first, in that order; others keep their relative order after."""
+    with transaction.atomic():
+        Board.objects.select_for_update().filter(pk=board.pk).first()
+        current = list(board.images.order_by("position", "id").values_list("id", flat=True))
+        wanted = [i for i in dict.fromkeys(image_ids) if i in set(current)]
+        order = wanted + [i for i in current if i not in set(wanted)]
+        images = {img.pk: img for img in board.images.all()}
+        changed = []
+        for position, image_id in enumerate(order):
+            image = images[image_id]
+            if image.position != position:
+                image.position = position
+                changed.append(image)
+        BoardImage.objects.bulk_update(changed, ["position"])
+
+
+def image_process(*, image_id: int) -> BoardImage | None:
+    """Make the served image and the thumbnail. Idempotent: safe to run twice."""
+    image = BoardImage.objects.filter(pk=image_id).first()
+    if image is None or image.status == ImageStatus.READY:
+        return image  # deleted meanwhile, or done by an earlier delivery
+    try:
+        with image.original.open("rb") as fh:
+            data = fh.read()
+        display, thumb = imaging.make_derivatives(
+            data,
+            max_pixels=settings.TASTEBASE_MAX_IMAGE_PIXELS,
+            thumb_size=settings.TASTEBASE_THUMBNAIL_SIZE,
+            display_max=settings.TASTEBASE_DISPLAY_MAX_SIZE,
+        )
+    except (OSError, imaging.ImageRejected) as exc:
+        BoardImage.objects.filter(pk=image_id).update(
+            status=ImageStatus.FAILED, error=str(exc)[:255]
+        )
+        return None
+    # Write the new files first, then point the row at them in one UPDATE; old
+    # files from an earlier, interrupted attempt are removed afterwards.
+    old = [f.name for f in (image.display, image.thumbnail) if f]
+    display_name = default_storage.save(
+        f"derived/{image.board_id}/{image.pk}-display.{display.extension}",
+        ContentFile(display.content),
+    )
+    thumb_name = default_storage.save(
+        f"derived/{image.board_id}/{image.pk}-thumb.{thumb.extension}", ContentFile(thumb.content)
+    )
+    updated = BoardImage.objects.filter(pk=image_id).update(
+        display=display_name, thumbnail=thumb_name, status=ImageStatus.READY, error=""
+    )
+    if not updated:  # the image was deleted while we worked
+        for name in (display_name, thumb_name):
+            default_storage.delete(name)
+        return None
+    for name in old:
+        if name not in (display_name, thumb_name):
+            default_storage.delete(name)
+    image.refresh_from_db()
+    return image
+
+
+def requeue_unfinished_images() -> int:
+    """Enqueue processing for images a killed worker left unfinished."""
+    ids = list(
+        BoardImage.objects.filter(Q(status=ImageStatus.PROCESSING)).values_list("id", flat=True)
+    )
+    for image_id in ids:
+        _enqueue_processing(image_id)
+    if ids:
+        log.info("Re-enqueued %d unfinished image(s)", len(ids))
+    return len(ids)

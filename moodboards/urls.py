@@ -1,0 +1,53 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("boards/new/", views.board_create, name="board_create"),
+    path("boards/<int:board_id>/", views.board_detail, name="board_detail"),
+    path("boards/<int:board_id>/grid/", views.board_grid, name="board_grid"),
+    path("boards/<int:board_id>/edit/", views.board_update, name="board_update"),
+    path("boards/<int:board_id>/archive/", views.board_archive, name="board_archive"),
+    path("boards/<int:board_id>/delete/", views.board_delete, name="board_delete"),
+    path("boards/<int:board_id>/share/", views.board_share, name="board_share"),
+    path("boards/<int:board_id>/upload/", views.board_upload, name="board_upload"),
+    path("boards/<int:board_id>/reorder/", views.board_reorder, name="board_reorder"),
+    path("boards/<int:board_id>/images/<int:image_id>/", views.image_detail, name="image_detail"),
+    path(
+        "boards/<int:board_id>/images/<int:image_id>/edit/", views.image_update, name="image_update"
+    ),
+    path(
+        "boards/<int:board_id>/images/<int:image_id>/delete/",
+        views.image_delete,
+        name="image_delete",
+    ),
+    path(
+        "boards/<int:board_id>/images/<int:image_id>/<str:kind>/",
+        views.image_file,
+        name="image_file",
+    ),
+    path("s/<str:token>/", views.shared_board, name="shared_board"),
+    path(
+        "s/<str:token>/images/<int:image_id>/<str:kind>/",
+        views.shared_image_file,
+        name="shared_image_file",
+    ),
+    path("teams/new/", views.team_create, name="team_create"),
+    path("teams/<int:team_id>/", views.team_detail, name="team_detail"),
+    path("teams/<int:team_id>/invite/", views.team_invite, name="team_invite"),
+    path(
+        "teams/<int:team_id>/members/<int:membership_id>/role/",
+        views.team_member_role,
+        name="team_member_role",
+    ),
+    path(
+        "teams/<int:team_id>/members/<int:membership_id>/remove/",
+        views.team_member_remove,
+        name="team_member_remove",
+    ),
+]

@@ -1,0 +1,393 @@
+"""Board pages. Every fetch goes through `access`; every write through `services`."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from . import access, selectors, services
+from .forms import BoardForm, CaptionForm, InviteForm, NewBoardForm, RoleForm, SignupForm, TeamForm
+from .models import BoardImage, ImageStatus, Membership, Role
+
+
+def _error_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+# --- account ---------------------------------------------------------------------
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.user_signup(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome to Tastebase. Start with a board.")
+        return redirect("home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+# --- home: spaces and boards -------------------------------------------------------
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    services.personal_team_for(request.user)
+    teams = selectors.teams_for_user(request.user)
+    editable = teams.filter(
+        memberships__user=request.user, memberships__role__in=[Role.OWNER, Role.EDITOR]
+    )
+    show_archived = request.GET.get("archived") == "1"
+    ctx = {
+        "teams": teams,
+        "boards": selectors.boards_for_user(request.user, archived=show_archived),
+        "show_archived": show_archived,
+        "board_form": NewBoardForm(teams=editable),
+        "team_form": TeamForm(),
+    }
+    return render(request, "moodboards/home.html", ctx)
+
+
+@login_required
+@require_POST
+def board_create(request: HttpRequest) -> HttpResponse:
+    teams = selectors.teams_for_user(request.user)
+    form = NewBoardForm(request.POST, teams=teams)
+    if not form.is_valid():
+        messages.error(request, "Give the board a title.")
+        return redirect("home")
+    team, _ = access.team_for_user(request.user, form.cleaned_data["team"].pk, need=Role.EDITOR)
+    board = services.board_create(
+        team=team,
+        user=request.user,
+        title=form.cleaned_data["title"],
+        description=form.cleaned_data["description"],
+    )
+    return redirect(board)
+
+
+# --- one board ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def board_detail(request: HttpRequest, board_id: int) -> HttpResponse:
+    board, role = access.board_for_user(request.user, board_id)
+    ctx = {
+        "board": board,
+        "role": role,
+        "can_edit": access.can(role, Role.EDITOR),
+        "can_manage": access.can(role, Role.OWNER),
+        "images": selectors.board_images(board),
+        "form": BoardForm(instance=board),
+        "members": selectors.members_of(board.team),
+        "share_url": request.build_absolute_uri(reverse("shared_board", args=[board.share_token]))
+        if board.share_token
+        else "",
+    }
+    return render(request, "moodboards/board_detail.html", ctx)
+
+
+@login_required
+@require_GET
+def board_grid(request: HttpRequest, board_id: int) -> HttpResponse:
+    """The grid alone, for the page to refresh after uploads without a reload."""
+    board, role = access.board_for_user(request.user, board_id)
+    ctx = {
+        "board": board,
+        "images": selectors.board_images(board),
+        "can_edit": access.can(role, Role.EDITOR),
+    }
+    response = render(request, "moodboards/_grid.html", ctx)
+    response["X-Processing"] = str(board.images.filter(status=ImageStatus.PROCESSING).count())
+    return response
+
+
+@login_required
+@require_POST
+def board_update(request: HttpRequest, board_id: int) -> HttpResponse:
+    board, _ = access.board_for_user(request.user, board_id, need=Role.EDITOR)
+    form = BoardForm(request.POST, instance=board)
+    if form.is_valid():
+        services.board_update(
+            board=board,
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+        )
+        messages.success(request, "Board saved.")
+    else:
+        messages.error(request, "A board needs a title (up to 120 characters).")
+    return redirect(board)
+
+
+@login_required
+@require_POST
+def board_archive(request: HttpRequest, board_id: int) -> HttpResponse:
+    board, _ = access.board_for_user(request.user, board_id, need=Role.EDITOR)
+    archived = request.POST.get("archived", "1") == "1"
+    services.board_set_archived(board=board, archived=archived)
+    messages.success(request, "Board archived." if archived else "Board restored.")
+    return redirect(board)
+
+
+@login_required
+def board_delete(request: HttpRequest, board_id: int) -> HttpResponse:
+    board, _ = access.board_for_user(request.user, board_id, need=Role.OWNER)
+    if request.method == "POST":
+        title = board.title
+        services.board_delete(board=board)
+        messages.success(request, f"Deleted “{title}” and its images.")
+        return redirect("home")
+    return render(request, "moodboards/board_delete.html", {"board": board})
+
+
+@login_required
+@require_POST
+def board_share(request: HttpRequest, board_id: int) -> HttpResponse:
+    board, _ = access.board_for_user(request.user, board_id, need=Role.OWNER)
+    if request.POST.get("action") == "revoke":
+        services.board_share_revoke(board=board)
+        messages.success(request, "The link is revoked; it no longer opens the board.")
+    else:
+        services.board_share_enable(board=board)
+        messages.success(request, "A new read-only link is ready. Earlier links stop working.")
+    return redirect(reverse("board_detail", args=[board.pk]) + "#sharing")
+
+
+@login_required
+@require_POST
+def board_upload(request: HttpRequest, board_id: int) -> JsonResponse:
+    """Accepts one or many files (and ZIPs); answers with a result per file."""
+    board, _ = access.board_for_user(request.user, board_id, need=Role.EDITOR)
+    uploaded = request.FILES.getlist("files")
+    if not uploaded:
+        return JsonResponse({"error": "No files were sent.", "results": []}, status=400)
+    files = [(f.name, f, f.size) for f in uploaded]
+    results = services.board_add_files(board=board, user=request.user, files=files)
+    return JsonResponse({"results": [r.as_dict() for r in results]})
+
+
+@login_required
+@require_POST
+def board_reorder(request: HttpRequest, board_id: int) -> JsonResponse:
+    board, _ = access.board_for_user(request.user, board_id, need=Role.EDITOR)
+    try:
+        ids = [int(i) for i in json.loads(request.body or b"{}").get("order", [])]
+    except (ValueError, TypeError, AttributeError):
+        return JsonResponse({"error": 'Send {"order": [image ids]}.'}, status=400)
+    services.board_reorder(board=board, image_ids=ids)
+    return JsonResponse({"ok": True})
+
+
+# --- images -------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def image_detail(request: HttpRequest, board_id: int, image_id: int) -> HttpResponse:
+    image, role = access.image_for_user(request.user, board_id, image_id)
+    neighbours = list(selectors.board_images(image.board).values_list("id", flat=True))
+    index = neighbours.index(image.pk)
+    ctx = {
+        "board": image.board,
+        "image": image,
+        "can_edit": access.can(role, Role.EDITOR),
+        "form": CaptionForm(initial={"caption": image.caption}),
+        "prev_id": neighbours[index - 1] if index > 0 else None,
+        "next_id": neighbours[index + 1] if index + 1 < len(neighbours) else None,
+    }
+    return render(request, "moodboards/image_detail.html", ctx)
+
+
+@login_required
+@require_POST
+def image_update(request: HttpRequest, board_id: int, image_id: int) -> HttpResponse:
+    image, _ = access.image_for_user(request.user, board_id, image_id, need=Role.EDITOR)
+    form = CaptionForm(request.POST)
+    if form.is_valid():
+        services.image_update(image=image, caption=form.cleaned_data["caption"])
+        messages.success(request, "Note saved.")
+    else:
+        messages.error(request, "Notes are up to 2000 characters.")
+    return redirect(image)
+
+
+@login_required
+@require_POST
+def image_delete(request: HttpRequest, board_id: int, image_id: int) -> HttpResponse:
+    image, _ = access.image_for_user(request.user, board_id, image_id, need=Role.EDITOR)
+    board = image.board
+    services.image_delete(image=image)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({"ok": True})
+    messages.success(request, "Image removed from the board.")
+    return redirect(board)
+
+
+def _serve(image: BoardImage, kind: str, *, download: bool = False) -> FileResponse:
+    field = {"thumb": image.thumbnail, "display": image.display}.get(kind)
+    if field is None:
+        raise Http404("Not found")
+    if not field:
+        raise Http404("This image is still being processed.")
+    try:
+        fh = field.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("The file is missing from storage.") from None
+    content_type = "image/webp" if field.name.endswith(".webp") else "image/jpeg"
+    stem = image.original_name.rsplit("/", 1)[-1].rsplit("›", 1)[-1].strip().rsplit(".", 1)[0]
+    filename = f"{stem or 'image'}.{field.name.rsplit('.', 1)[-1]}"
+    response = FileResponse(
+        fh, content_type=content_type, as_attachment=download, filename=filename
+    )
+    # Served from our origin: never let a browser sniff it into HTML or run it.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
+@login_required
+@require_GET
+def image_file(request: HttpRequest, board_id: int, image_id: int, kind: str) -> FileResponse:
+    image, _ = access.image_for_user(request.user, board_id, image_id)
+    return _serve(image, kind, download=request.GET.get("download") == "1")
+
+
+# --- read-only secret links ------------------------------------------------------------
+
+
+@require_GET
+def shared_board(request: HttpRequest, token: str) -> HttpResponse:
+    board = access.board_for_share_token(token)
+    ctx = {"board": board, "images": selectors.board_images(board), "token": token}
+    response = render(request, "moodboards/shared_board.html", ctx)
+    # The token is in the URL: don't leak it to other sites through Referer.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@require_GET
+def shared_image_file(request: HttpRequest, token: str, image_id: int, kind: str) -> FileResponse:
+    image = access.image_for_share_token(token, image_id)
+    return _serve(image, kind, download=request.GET.get("download") == "1")
+
+
+# --- teams ------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def team_create(request: HttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the team a name.")
+        return redirect("home")
+    team = services.team_create(user=request.user, name=form.cleaned_data["name"])
+    messages.success(request, f"Team “{team.name}” created. Invite people below.")
+    return redirect(team)
+
+
+@login_required
+@require_GET
+def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
+    team, role = access.team_for_user(request.user, team_id)
+    ctx = {
+        "team": team,
+        "role": role,
+        "can_manage": access.can(role, Role.OWNER),
+        "members": selectors.members_of(team),
+        "boards": team.boards.filter(archived_at__isnull=True),
+        "invite_form": InviteForm(),
+        "roles": Role.choices,
+    }
+    return render(request, "moodboards/team_detail.html", ctx)
+
+
+@login_required
+@require_POST
+def team_invite(request: HttpRequest, team_id: int) -> HttpResponse:
+    team, _ = access.team_for_user(request.user, team_id, need=Role.OWNER)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = services.team_invite(
+                team=team,
+                identifier=form.cleaned_data["identifier"],
+                role=Role(form.cleaned_data["role"]),
+            )
+            messages.success(
+                request,
+                f"{membership.user.get_username()} joined as "
+                f"{membership.get_role_display().lower()}.",
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+    else:
+        messages.error(request, "Enter a username or email and a role.")
+    return redirect(team)
+
+
+def _membership_in(team_id: int, membership_id: int) -> Membership:
+    membership = (
+        Membership.objects.select_related("team", "user")
+        .filter(pk=membership_id, team_id=team_id)
+        .first()
+    )
+    if membership is None:
+        raise Http404("Not found")
+    return membership
+
+
+@login_required
+@require_POST
+def team_member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+    team, _ = access.team_for_user(request.user, team_id, need=Role.OWNER)
+    membership = _membership_in(team.pk, membership_id)
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_set_role(
+                membership=membership, role=Role(form.cleaned_data["role"])
+            )
+            messages.success(
+                request,
+                f"{membership.user.get_username()} is now {membership.get_role_display().lower()}.",
+            )
+        except ValidationError as exc:
+            messages.error(request, _error_text(exc))
+    return redirect(team)
+
+
+@login_required
+@require_POST
+def team_member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
+    team, role = access.team_for_user(request.user, team_id)
+    membership = _membership_in(team.pk, membership_id)
+    # Owners remove anyone; everyone may remove themselves (leave the team).
+    if membership.user_id != request.user.pk and not access.can(role, Role.OWNER):
+        raise PermissionDenied("Only owners can remove members.")
+    try:
+        services.membership_remove(membership=membership)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+        return redirect(team)
+    if membership.user_id == request.user.pk:
+        messages.success(request, f"You left {team.name}.")
+        return redirect("home")
+    messages.success(request, f"Removed {membership.user.get_username()}.")
+    return redirect(team)

@@ -1,0 +1,202 @@
+"""Shared fixtures: fixed personas, boards, real sample images and a real worker.
+
+Personas (healthchecks style): alice owns the team, bob is an editor, carol a
+viewer, charlie an outsider with his own space.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from moodboards import services
+from moodboards.models import Board, BoardImage, ImageStatus, Role, Team
+from moodboards.samples import sample_jpeg
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str):
+        return services.user_signup(
+            username=username, email=f"{username}@example.com", password=PASSWORD
+        )
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def carol(make_user):
+    return make_user("carol")
+
+
+@pytest.fixture
+def charlie(make_user):
+    return make_user("charlie")
+
+
+@pytest.fixture
+def team(alice, bob, carol) -> Team:
+    team = services.team_create(user=alice, name="Studio")
+    services.team_invite(team=team, identifier="bob", role=Role.EDITOR)
+    services.team_invite(team=team, identifier="carol@example.com", role=Role.VIEWER)
+    return team
+
+
+@pytest.fixture
+def board(team, alice) -> Board:
+    return services.board_create(
+        team=team, user=alice, title="Autumn campaign", description="Warm, grainy"
+    )
+
+
+@pytest.fixture
+def add_image(django_capture_on_commit_callbacks):
+    """Add a sample photo through the upload service and run its processing task."""
+
+    def add(board: Board, user, sample: str = "coffee", *, name: str | None = None) -> BoardImage:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = services.board_add_image(
+                board=board, user=user, name=name or f"{sample}.jpg", data=sample_jpeg(sample)
+            )
+        assert result.status == "added", result
+        return BoardImage.objects.get(pk=result.image_id)
+
+    return add
+
+
+@pytest.fixture
+def image(board, alice, add_image) -> BoardImage:
+    return add_image(board, alice, "coffee")
+
+
+def login(client, user) -> None:
+    client.force_login(user)
+
+
+# --- a real Celery worker process -----------------------------------------------------
+
+
+def _worker_env() -> dict[str, str]:
+    """Point the worker at the test database, media and broker of this test process."""
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
+    env["TASTEBASE_VAR_DIR"] = str(settings.VAR_DIR)
+    env["TASTEBASE_WORKER_OF_TESTS"] = "1"
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    else:
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+        env["DATABASE_URL"] = (
+            f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    return env
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, settings) -> Iterator[subprocess.Popen]:
+    """Start `celery worker` as a real process on both queues; stop it afterwards."""
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    log_path = Path(settings.VAR_DIR) / f"worker-{time.time_ns()}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                "default,ml",
+                "-c",
+                "1",
+                "--pool",
+                "solo",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=_worker_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for(
+            lambda: b"ready" in log_path.read_bytes(),
+            timeout=60,
+            what="the worker to start",
+            proc=proc,
+            log=log_path,
+        )
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        app.conf.task_always_eager = True
+
+
+def _wait_for(check, *, timeout: float, what: str, proc=None, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if proc is not None and proc.poll() is not None:
+            break
+        time.sleep(0.2)
+    detail = log.read_text(errors="replace")[-3000:] if log else ""
+    raise AssertionError(f"Timed out waiting for {what}.\n{detail}")
+
+
+@pytest.fixture
+def wait_for():
+    return _wait_for
+
+
+@pytest.fixture
+def wait_until_ready():
+    def wait(image_ids: list[int], timeout: float = 60) -> None:
+        _wait_for(
+            lambda: (
+                not BoardImage.objects.filter(
+                    pk__in=image_ids, status=ImageStatus.PROCESSING
+                ).exists()
+            ),
+            timeout=timeout,
+            what=f"images {image_ids} to be processed",
+        )
+
+    return wait
