@@ -16,7 +16,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Unit tests run tasks inline; tests marked `worker` start a real worker process.
-CELERY_TASK_ALWAYS_EAGER = True
+# (A worker started by the tests sets CELERY_TASK_ALWAYS_EAGER=0 for itself.)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 DEBUG = False
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

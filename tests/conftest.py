@@ -103,7 +103,7 @@ def _worker_env() -> dict[str, str]:
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
     env["TASTEBASE_VAR_DIR"] = str(settings.VAR_DIR)
-    env["TASTEBASE_WORKER_OF_TESTS"] = "1"
+    env["CELERY_TASK_ALWAYS_EAGER"] = "0"
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     else:
