@@ -36,7 +36,9 @@ def make_photos(count: int, side: int, seed: int = 0) -> list[tuple[str, bytes]]
             crop = crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
         crop = ImageEnhance.Color(crop).enhance(rng.uniform(0.6, 1.4))
         scale = side / max(crop.size)
-        crop = crop.resize((round(crop.width * scale), round(crop.height * scale)), Image.Resampling.BICUBIC)
+        crop = crop.resize(
+            (round(crop.width * scale), round(crop.height * scale)), Image.Resampling.BICUBIC
+        )
         photos.append((f"photo-{i:03d}.jpg", encode(crop, "JPEG", quality=90)))
     return photos
 
@@ -58,7 +60,9 @@ def main() -> None:
     print(f"making {args.count} photos of {args.side}px …", flush=True)
     photos = make_photos(args.count, args.side)
     total_mb = sum(len(d) for _, d in photos) / 1e6
-    user = services.user_signup(username="bench", email="bench@example.com", password="bench-pass-123")
+    user = services.user_signup(
+        username="bench", email="bench@example.com", password="bench-pass-123"
+    )
     board = services.board_create(team=services.personal_team_for(user), user=user, title="Bench")
     client = Client()
     client.force_login(user)
@@ -85,12 +89,18 @@ def main() -> None:
     ms = sorted(x * 1000 for x in per_request)
     print(f"database: {connection.vendor}")
     print(f"photos: {args.count} JPEG, {args.side}px long side, {total_mb:.1f} MB in all")
-    print(f"results: {statuses.count('added')} added, {statuses.count('duplicate')} duplicate, "
-          f"{statuses.count('rejected')} rejected")
-    print(f"upload requests: {upload_s:.2f} s → {args.count / upload_s:.1f} images/s, "
-          f"{total_mb / upload_s:.1f} MB/s; per request p50 {statistics.median(ms):.0f} ms, "
-          f"p95 {ms[int(len(ms) * 0.95) - 1]:.0f} ms")
-    print(f"worker (thumbnail + served copy): {worker_s:.2f} s → {len(ids) / worker_s:.1f} images/s per worker process")
+    print(
+        f"results: {statuses.count('added')} added, {statuses.count('duplicate')} duplicate, "
+        f"{statuses.count('rejected')} rejected"
+    )
+    print(
+        f"upload requests: {upload_s:.2f} s → {args.count / upload_s:.1f} images/s, "
+        f"{total_mb / upload_s:.1f} MB/s; per request p50 {statistics.median(ms):.0f} ms, "
+        f"p95 {ms[int(len(ms) * 0.95) - 1]:.0f} ms"
+    )
+    print(
+        f"worker (thumbnail + served copy): {worker_s:.2f} s → {len(ids) / worker_s:.1f} images/s per worker process"
+    )
 
 
 if __name__ == "__main__":

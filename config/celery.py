@@ -18,5 +18,7 @@ def _recover_unfinished_work(**_: object) -> None:
     # killed mid-task would lose it. The database says what is unfinished:
     # re-enqueue it when a worker starts (tasks are idempotent).
     from moodboards.services import requeue_unfinished_images
+    from taste.services import requeue_unfinished_analyses
 
     requeue_unfinished_images()
+    requeue_unfinished_analyses()

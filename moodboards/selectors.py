@@ -11,11 +11,12 @@ from .models import Board, BoardImage, ImageStatus, Membership, Team
 
 def teams_for_user(user: AbstractBaseUser) -> QuerySet[Team]:
     """The user's teams, personal space first."""
+    # Annotate before filtering: the filter's join would otherwise limit the count
+    # to the user's own membership.
     return (
-        Team.objects.filter(memberships__user=user)
-        .annotate(member_count=Count("memberships", distinct=True))
+        Team.objects.annotate(member_count=Count("memberships", distinct=True))
+        .filter(memberships__user=user)
         .order_by("personal_for", "name")
-        .distinct()
     )
 
 

@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,8 @@ from django.db import connection
 
 from moodboards import services
 from moodboards.models import Board, BoardImage, ImageStatus, Role, Team
-from moodboards.samples import sample_jpeg
+from moodboards.samples import encode, sample_jpeg
+from taste.looks import make_board
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -90,8 +90,27 @@ def image(board, alice, add_image) -> BoardImage:
     return add_image(board, alice, "coffee")
 
 
-def login(client, user) -> None:
-    client.force_login(user)
+@pytest.fixture
+def fill_board(django_capture_on_commit_callbacks):
+    """Put rendered look images on a board through the real upload path."""
+
+    def fill(
+        board, user, looks=("mono_contrast", "warm_film"), per_look=6, seed=0
+    ) -> list[BoardImage]:
+        added = []
+        for item in make_board(looks, per_look, seed=seed):
+            with django_capture_on_commit_callbacks(execute=True):
+                result = services.board_add_image(
+                    board=board,
+                    user=user,
+                    name=item.key.replace(".png", ".jpg"),
+                    data=encode(item.image, "JPEG", quality=92),
+                )
+            if result.status == "added":
+                added.append(BoardImage.objects.get(pk=result.image_id))
+        return added
+
+    return fill
 
 
 # --- a real Celery worker process -----------------------------------------------------
@@ -116,57 +135,44 @@ def _worker_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, settings) -> Iterator[subprocess.Popen]:
-    """Start `celery worker` as a real process on both queues; stop it afterwards."""
+def start_worker(transactional_db, settings):
+    """Start `celery worker` processes (both queues by default); stopped afterwards."""
     from config.celery import app
 
     app.conf.task_always_eager = False
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    log_path = Path(settings.VAR_DIR) / f"worker-{time.time_ns()}.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-Q",
-                "default,ml",
-                "-c",
-                "1",
-                "--pool",
-                "solo",
-                "-l",
-                "info",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"test-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=_worker_env(),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_for(
-            lambda: b"ready" in log_path.read_bytes(),
-            timeout=60,
-            what="the worker to start",
-            proc=proc,
-            log=log_path,
-        )
-        yield proc
-    finally:
-        proc.terminate()
+    procs: list[subprocess.Popen] = []
+
+    def start(queues: str = "default,ml", name: str = "w") -> subprocess.Popen:
+        log_path = Path(settings.VAR_DIR) / f"worker-{name}-{time.time_ns()}.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues,
+                 "-c", "1", "--pool", "solo", "-l", "info", "--without-gossip", "--without-mingle",
+                 "--without-heartbeat", "-n", f"{name}-{os.getpid()}-{len(procs)}@%h"],
+                cwd=ROOT, env=_worker_env(), stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        procs.append(proc)
+        proc.log_path = log_path  # type: ignore[attr-defined]
+        _wait_for(lambda: b"ready" in log_path.read_bytes(), timeout=60,
+                  what="the worker to start", proc=proc, log=log_path)  # fmt: skip
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        app.conf.task_always_eager = True
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def celery_worker_process(start_worker) -> subprocess.Popen:
+    return start_worker()
 
 
 def _wait_for(check, *, timeout: float, what: str, proc=None, log: Path | None = None) -> None:

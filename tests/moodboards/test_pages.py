@@ -308,3 +308,8 @@ def test_removed_member_loses_access(client, alice, bob, team, board):
     services.membership_remove(membership=team.memberships.get(user=bob))
     client.force_login(bob)
     assert client.get(board.get_absolute_url()).status_code == 404
+
+
+def test_home_counts_every_member_of_a_team(client, alice, team):
+    client.force_login(alice)
+    assert "3 members" in client.get(reverse("home")).content.decode()

@@ -10,11 +10,16 @@ from django.core.management.base import BaseCommand
 
 from moodboards import services
 from moodboards.models import Board, Role
-from moodboards.samples import SAMPLES, sample_jpeg
+from moodboards.samples import SAMPLES, encode, sample_jpeg
+from taste.looks import make_board
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "tastebase-demo"
 DEMO_BOARD = "Demo: sample photographs"
+LOOKS_BOARD = "Demo: three looks"
+# The same subjects rendered in three distinct looks: Analyze Board should find the
+# looks, not the subjects.
+DEMO_LOOKS = ("mono_contrast", "warm_film", "teal_orange")
 
 
 class Command(BaseCommand):
@@ -52,6 +57,24 @@ class Command(BaseCommand):
             )
             added += result.status == "added"
         self.stdout.write(f"Demo board “{board.title}”: {added} image(s) added.")
+        self._looks_board(user, personal)
         self.stdout.write(
             self.style.SUCCESS(f"Demo ready: log in as {DEMO_USERNAME} / {DEMO_PASSWORD}")
         )
+
+    def _looks_board(self, user, team) -> None:
+        board = Board.objects.filter(team=team, title=LOOKS_BOARD).first() or services.board_create(
+            team=team,
+            user=user,
+            title=LOOKS_BOARD,
+            description="Monochrome high contrast, warm faded film and teal/orange grades "
+            "of the same photographs. Press Analyze Board.",
+        )
+        added = 0
+        for item in make_board(DEMO_LOOKS, per_look=8, seed=3):
+            data = encode(item.image, "JPEG", quality=90)
+            result = services.board_add_image(
+                board=board, user=user, name=item.key.replace(".png", ".jpg"), data=data
+            )
+            added += result.status == "added"
+        self.stdout.write(f"Demo board “{board.title}”: {added} image(s) added.")

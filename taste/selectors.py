@@ -1,0 +1,126 @@
+"""Reads for taste profiles, shaped for pages and JSON."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from django.urls import reverse
+
+from moodboards.models import Board, ImageStatus
+
+from .models import Analysis, TasteProfile
+from .vocabulary import FACETS
+
+CLUSTER_COLOURS = [
+    "#2f5d50",
+    "#c2571a",
+    "#3b6fb6",
+    "#a23b72",
+    "#8a7a1f",
+    "#5b4a9e",
+    "#2a8a8a",
+    "#b03a2e",
+]
+
+
+def profiles_of(board: Board):
+    return board.profiles.order_by("-version")
+
+
+def latest_profile(board: Board) -> TasteProfile | None:
+    return board.profiles.order_by("-version").first()
+
+
+def active_analysis(board: Board) -> Analysis | None:
+    return board.analyses.filter(status__in=["queued", "running"]).first()
+
+
+def board_panel_context(board: Board) -> dict[str, Any]:
+    """What the board page's taste panel shows."""
+    from .encoders import list_encoders
+
+    return {
+        "latest_profile": latest_profile(board),
+        "active_analysis": active_analysis(board),
+        "installed_encoders": [e for e in list_encoders() if e.installed],
+    }
+
+
+def thumb_urls(profile: TasteProfile, *, share_token: str | None = None) -> dict[str, str]:
+    """key -> thumbnail URL, for images of the profile still on the board."""
+    alive = profile.board.images.filter(
+        pk__in=[int(k) for k in profile.images], status=ImageStatus.READY
+    ).values_list("pk", flat=True)
+    if share_token:
+        return {
+            str(pk): reverse("shared_image_file", args=[share_token, pk, "thumb"]) for pk in alive
+        }
+    return {str(pk): reverse("image_file", args=[profile.board_id, pk, "thumb"]) for pk in alive}
+
+
+def profile_json(profile: TasteProfile) -> dict[str, Any]:
+    """The profile as `analyze_images --json` prints it, plus image references.
+
+    Cluster `images` are file names (as the command prints them); `members` keep the
+    board image ids so a script can fetch the pictures.
+    """
+    data = dict(profile.data)
+    names = {k: v["name"] for k, v in profile.images.items()}
+    data["clusters"] = [
+        {**c, "images": [names.get(k, k) for k in c["members"]]} for c in profile.data["clusters"]
+    ]
+    data["board"] = profile.board_id
+    data["profile_version"] = profile.version
+    data["created"] = profile.created.isoformat()
+    data["image_names"] = names
+    return data
+
+
+def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[str, Any]:
+    data = profile.data
+    names = {k: v["name"] for k, v in profile.images.items()}
+    by_facet: OrderedDict[str, list[dict]] = OrderedDict((f, []) for f in FACETS)
+    for kw in data["keywords"]:
+        by_facet.setdefault(kw["facet"], []).append(kw)
+    clusters = []
+    for c in data["clusters"]:
+        clusters.append(
+            {
+                **c,
+                "colour": CLUSTER_COLOURS[c["index"] % len(CLUSTER_COLOURS)],
+                "percent": round(c["weight"] * 100),
+                "reps": [
+                    {"key": k, "url": thumbs.get(k), "name": names.get(k, k)}
+                    for k in c["representatives"]
+                ],
+            }
+        )
+    points = [
+        {
+            **p,
+            "cx": round(20 + p["x"] * 560, 1),
+            "cy": round(20 + (1 - p["y"]) * 360, 1),
+            "colour": "#999"
+            if p["cluster"] < 0
+            else CLUSTER_COLOURS[p["cluster"] % len(CLUSTER_COLOURS)],
+            "url": thumbs.get(p["key"], ""),
+            "name": names.get(p["key"], p["key"]),
+        }
+        for p in data["map"]
+    ]
+    positive = ", ".join(k["term"] for k in sorted(data["keywords"], key=lambda k: -k["score"]))
+    negative = ", ".join(a["term"] for a in data["avoids"])
+    return {
+        "data": data,
+        "facets": [(f, kws) for f, kws in by_facet.items() if kws],
+        "clusters": clusters,
+        "outliers": [
+            {"key": k, "url": thumbs.get(k), "name": names.get(k, k)} for k in data["outliers"]
+        ],
+        "points": points,
+        "prompt": positive,
+        "negative_prompt": negative,
+        "thumbs": thumbs,
+        "names": names,
+    }

@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("boards/<int:board_id>/analyze/", views.analysis_start, name="analysis_start"),
+    path(
+        "boards/<int:board_id>/analyses/<int:analysis_id>/",
+        views.analysis_detail,
+        name="analysis_detail",
+    ),
+    path(
+        "boards/<int:board_id>/analyses/<int:analysis_id>/status/",
+        views.analysis_status,
+        name="analysis_status",
+    ),
+    path(
+        "boards/<int:board_id>/profiles/<int:version>/", views.profile_detail, name="profile_detail"
+    ),
+    path(
+        "boards/<int:board_id>/profiles/<int:version>/json/",
+        views.profile_json,
+        name="profile_json",
+    ),
+]

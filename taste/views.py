@@ -1,0 +1,109 @@
+"""Analyze Board and taste profile pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from moodboards import access
+from moodboards.models import Role
+
+from . import selectors, services
+from .encoders import list_encoders
+from .models import Analysis, TasteProfile
+
+
+def _analysis_for(user, board_id: int, analysis_id: int) -> Analysis:
+    board, _ = access.board_for_user(user, board_id)
+    analysis = Analysis.objects.filter(pk=analysis_id, board=board).first()
+    if analysis is None:
+        raise Http404("Not found")
+    analysis.board = board
+    return analysis
+
+
+def profile_for_user(user, board_id: int, version: int) -> tuple[TasteProfile, Role]:
+    """The one way views fetch a profile: through the board's access rules."""
+    board, role = access.board_for_user(user, board_id)
+    profile = TasteProfile.objects.filter(board=board, version=version).first()
+    if profile is None:
+        raise Http404("Not found")
+    profile.board = board
+    return profile, role
+
+
+@login_required
+@require_POST
+def analysis_start(request: HttpRequest, board_id: int) -> HttpResponse:
+    board, _ = access.board_for_user(request.user, board_id, need=Role.EDITOR)
+    try:
+        analysis = services.analysis_start(
+            board=board, user=request.user, encoder_id=request.POST.get("encoder") or None
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(board)
+    return redirect(analysis)
+
+
+@login_required
+@require_GET
+def analysis_detail(request: HttpRequest, board_id: int, analysis_id: int) -> HttpResponse:
+    analysis = _analysis_for(request.user, board_id, analysis_id)
+    if analysis.status == "done" and analysis.profile_id:
+        return redirect(analysis.profile)
+    return render(
+        request, "taste/analysis_detail.html", {"analysis": analysis, "board": analysis.board}
+    )
+
+
+@login_required
+@require_GET
+def analysis_status(request: HttpRequest, board_id: int, analysis_id: int) -> JsonResponse:
+    analysis = _analysis_for(request.user, board_id, analysis_id)
+    return JsonResponse(
+        {
+            "status": analysis.status,
+            "stage": analysis.stage,
+            "done": analysis.done,
+            "total": analysis.total,
+            "percent": analysis.percent,
+            "error": analysis.error,
+            "profile_url": analysis.profile.get_absolute_url() if analysis.profile_id else None,
+        }
+    )
+
+
+@login_required
+@require_GET
+def profile_detail(request: HttpRequest, board_id: int, version: int) -> HttpResponse:
+    profile, role = profile_for_user(request.user, board_id, version)
+    board = profile.board
+    ctx = selectors.profile_page_context(profile, selectors.thumb_urls(profile))
+    ctx.update(
+        {
+            "board": board,
+            "profile": profile,
+            "versions": selectors.profiles_of(board),
+            "can_edit": access.can(role, Role.EDITOR),
+            "encoders": list_encoders(),
+            "active": selectors.active_analysis(board),
+        }
+    )
+    return render(request, "taste/profile_detail.html", ctx)
+
+
+@login_required
+@require_GET
+def profile_json(request: HttpRequest, board_id: int, version: int) -> JsonResponse:
+    profile, _ = profile_for_user(request.user, board_id, version)
+    response = JsonResponse(selectors.profile_json(profile), json_dumps_params={"indent": 2})
+    if request.GET.get("download") == "1":
+        response["Content-Disposition"] = (
+            f'attachment; filename="taste-profile-{board_id}-v{version}.json"'
+        )
+    return response
