@@ -17,8 +17,10 @@ def _recover_unfinished_work(**_: object) -> None:
     # The filesystem broker deletes a message when a worker takes it, so a worker
     # killed mid-task would lose it. The database says what is unfinished:
     # re-enqueue it when a worker starts (tasks are idempotent).
+    from generation.services import requeue_unfinished_generations
     from moodboards.services import requeue_unfinished_images
     from taste.services import requeue_unfinished_analyses
 
     requeue_unfinished_images()
     requeue_unfinished_analyses()
+    requeue_unfinished_generations()

@@ -160,8 +160,9 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # thumbnails, and GPU machines can consume only it.
 CELERY_TASK_ROUTES = {
     "taste.tasks.*": {"queue": "ml"},
+    # Diffusion wants a GPU: its own queue, so only GPU workers need to consume it.
+    "generation.tasks.run_diffusion_generation": {"queue": "diffusion"},
     "generation.tasks.*": {"queue": "ml"},
-    "generation.tasks.run_diffusion*": {"queue": "diffusion"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -194,3 +195,7 @@ if not DEBUG and env_bool("TASTEBASE_HTTPS", False):
 
 if not DEBUG and SECRET_KEY == _INSECURE_DEV_KEY and env_bool("TASTEBASE_REQUIRE_SECRET", False):
     raise RuntimeError("Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) in production.")
+
+# --- Generation ------------------------------------------------------------------
+# Long side of stylize outputs; larger contents are scaled down to this first.
+TASTEBASE_GENERATE_MAX_SIDE = env_int("TASTEBASE_GENERATE_MAX_SIDE", 4096)

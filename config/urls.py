@@ -5,4 +5,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("moodboards.urls")),
     path("", include("taste.urls")),
+    path("", include("generation.urls")),
 ]

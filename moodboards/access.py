@@ -30,7 +30,8 @@ def can(role: Role | None, need: Role) -> bool:
     return role is not None and ROLE_RANK[role] >= ROLE_RANK[need]
 
 
-def _check(role: Role | None, need: Role) -> None:
+def check_role(role: Role | None, need: Role) -> None:
+    """404 for no role at all (no existence leak), 403 for too low a role."""
     if role is None:
         raise Http404("Not found")
     if not can(role, need):
@@ -40,14 +41,14 @@ def _check(role: Role | None, need: Role) -> None:
 def team_for_user(user: User, team_id: int, *, need: Role = Role.VIEWER) -> tuple[Team, Role]:
     team = Team.objects.filter(pk=team_id).first()
     role = role_in_team(user, team_id) if team else None
-    _check(role, need)
+    check_role(role, need)
     return team, role
 
 
 def board_for_user(user: User, board_id: int, *, need: Role = Role.VIEWER) -> tuple[Board, Role]:
     board = Board.objects.select_related("team").filter(pk=board_id).first()
     role = role_in_team(user, board.team_id) if board else None
-    _check(role, need)
+    check_role(role, need)
     return board, role
 
 

@@ -1,0 +1,41 @@
+"""Reads for generation pages."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from moodboards.models import BoardImage, ImageStatus
+from taste.models import TasteProfile
+
+from .models import Generation
+
+
+def profiles_for_user(user: AbstractBaseUser) -> QuerySet[TasteProfile]:
+    """Every profile version on a board the user can see, newest first."""
+    return (
+        TasteProfile.objects.filter(board__team__memberships__user=user)
+        .select_related("board", "board__team")
+        .order_by("board__title", "-version")
+        .distinct()
+    )
+
+
+def content_candidates(user: AbstractBaseUser, limit: int = 60) -> QuerySet[BoardImage]:
+    """Recent board images the user may use as content."""
+    return (
+        BoardImage.objects.filter(board__team__memberships__user=user, status=ImageStatus.READY)
+        .select_related("board")
+        .order_by("-created")
+        .distinct()[:limit]
+    )
+
+
+def generations_for_user(user: AbstractBaseUser) -> QuerySet[Generation]:
+    return (
+        Generation.objects.filter(team__memberships__user=user)
+        .select_related("team", "created_by")
+        .prefetch_related("outputs", "ingredients__profile__board")
+        .order_by("-created")
+        .distinct()
+    )

@@ -1,0 +1,339 @@
+"""Generate pages: the recipe form with a live preview, batches, outputs, exports."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from PIL import Image
+
+from moodboards import access as board_access
+from moodboards.models import BoardImage, Role
+from taste.models import TasteProfile
+
+from . import access, selectors, services
+from .models import Backend
+
+MAX_ROWS = 4
+
+
+# --- reading the recipe form ---------------------------------------------------------
+
+
+def _profile_for(user, profile_id) -> TasteProfile:
+    """A profile version the user can see (404 otherwise)."""
+    try:
+        profile = TasteProfile.objects.select_related("board").get(pk=int(profile_id))
+    except (TasteProfile.DoesNotExist, TypeError, ValueError):
+        raise Http404("Not found") from None
+    board_access.board_for_user(user, profile.board_id)
+    return profile
+
+
+def _float(value, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _ingredients(user, data) -> list[services.IngredientSpec]:
+    specs = []
+    for row in range(MAX_ROWS):
+        profile_id = data.get(f"profile_{row}")
+        if not profile_id:
+            continue
+        cluster = data.get(f"cluster_{row}")
+        specs.append(
+            services.IngredientSpec(
+                profile=_profile_for(user, profile_id),
+                cluster=int(cluster) if cluster not in (None, "", "all") else None,
+                weight=_float(data.get(f"weight_{row}"), 1.0),
+            )
+        )
+    return specs
+
+
+def _board_content(user, image_id) -> BoardImage:
+    try:
+        image_id = int(image_id)
+    except (TypeError, ValueError):
+        raise Http404("Not found") from None
+    image = BoardImage.objects.filter(pk=image_id).select_related("board").first()
+    if image is None:
+        raise Http404("Not found")
+    board_access.board_for_user(user, image.board_id)
+    return image
+
+
+def _contents(request: HttpRequest) -> list[services.ContentSpec]:
+    specs = []
+    for image_id in request.POST.getlist("content_ids"):
+        image = _board_content(request.user, image_id)
+        field = image.display or image.original
+        with field.open("rb") as fh:
+            specs.append(services.ContentSpec(image.original_name, fh.read(), image))
+    for upload in request.FILES.getlist("content_files"):
+        if upload.size > services.settings.TASTEBASE_MAX_UPLOAD_BYTES:
+            raise ValidationError(f"{upload.name} is larger than the upload limit.")
+        specs.append(services.ContentSpec(upload.name, upload.read()))
+    return specs
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+@login_required
+def generation_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        return _create(request)
+    initial = {
+        "strength": 0.8,
+        "count": 4,
+        "cohesion": 1.0,
+        "seed": random.randint(0, 99999),
+        "backend": "stylize",
+    }
+    rows: list[dict] = []
+    source = request.GET.get("from")
+    if source:  # "Tweak": the form filled with an earlier recipe
+        generation, _ = access.generation_for_user(
+            request.user, int(source) if source.isdigit() else 0
+        )
+        initial.update(
+            strength=generation.strength, count=generation.count, cohesion=generation.cohesion,
+            seed=generation.seed, backend=generation.backend, prompt=generation.prompt,
+            negative_prompt=generation.negative_prompt,
+        )  # fmt: skip
+        rows = [
+            {"profile": i.profile_id, "cluster": i.cluster, "weight": i.weight}
+            for i in generation.ingredients.all()
+        ]
+        initial["content_ids"] = [
+            c.board_image_id for c in generation.contents.all() if c.board_image_id
+        ]
+    elif request.GET.get("profile"):
+        profile = _profile_for(request.user, request.GET["profile"])
+        rows = [{"profile": profile.pk, "cluster": None, "weight": 1.0}]
+    while len(rows) < MAX_ROWS:
+        rows.append({"profile": None, "cluster": None, "weight": 1.0})
+    profiles = list(selectors.profiles_for_user(request.user))
+    ctx = {
+        "initial": initial,
+        "rows": rows,
+        "profiles": profiles,
+        "profile_clusters": {
+            p.pk: [
+                {"index": c["index"], "label": c["label"], "percent": round(c["weight"] * 100)}
+                for c in p.data["clusters"]
+            ]
+            for p in profiles
+        },
+        "candidates": selectors.content_candidates(request.user),
+        "backends": services.backend_statuses(),
+    }
+    return render(request, "generation/new.html", ctx)
+
+
+def _create(request: HttpRequest) -> HttpResponse:
+    data = request.POST
+    try:
+        ingredients = _ingredients(request.user, data)
+        backend = data.get("backend", Backend.STYLIZE)
+        if not ingredients and backend != Backend.UPSCALE:
+            raise ValidationError("Choose at least one taste profile.")
+        # The batch belongs to the team of the first profile's board; making it is
+        # an editor's action there.
+        board = ingredients[0].profile.board if ingredients else None
+        if board is None:
+            raise ValidationError("Choose at least one taste profile.")
+        board_access.board_for_user(request.user, board.pk, need=Role.EDITOR)
+        generation = services.generation_create(
+            team=board.team,
+            user=request.user,
+            ingredients=ingredients,
+            backend=backend,
+            strength=_float(data.get("strength"), 0.8),
+            count=int(_float(data.get("count"), 4)),
+            cohesion=_float(data.get("cohesion"), 1.0),
+            seed=int(_float(data.get("seed"), 0)),
+            prompt=data.get("prompt", ""),
+            negative_prompt=data.get("negative_prompt", ""),
+            contents=_contents(request),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(request.get_full_path())
+    return redirect(generation)
+
+
+@login_required
+@require_GET
+def generation_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "generation/list.html",
+        {"generations": selectors.generations_for_user(request.user)[:100]},
+    )
+
+
+@login_required
+@require_GET
+def generation_detail(request: HttpRequest, generation_id: int) -> HttpResponse:
+    generation, role = access.generation_for_user(request.user, generation_id)
+    outputs = {o.index: o for o in generation.outputs.all()}
+    slots = [{"index": i, "output": outputs.get(i)} for i in range(generation.count)]
+    ctx = {
+        "generation": generation,
+        "slots": slots,
+        "ingredients": generation.ingredients.select_related("profile__board"),
+        "contents": generation.contents.all(),
+        "can_edit": board_access.can(role, Role.EDITOR),
+    }
+    return render(request, "generation/detail.html", ctx)
+
+
+@login_required
+@require_GET
+def generation_status(request: HttpRequest, generation_id: int) -> JsonResponse:
+    generation, _ = access.generation_for_user(request.user, generation_id)
+    return JsonResponse(
+        {
+            "status": generation.status,
+            "done": generation.done,
+            "count": generation.count,
+            "percent": generation.percent,
+            "error": generation.error,
+            "outputs": [
+                {
+                    "index": o.index,
+                    "ok": o.ok,
+                    "error": o.error,
+                    "url": f"{generation.get_absolute_url()}outputs/{o.index}/" if o.ok else None,
+                    "fidelity": o.fidelity,
+                    "content_fidelity": o.content_fidelity,
+                }
+                for o in generation.outputs.all()
+            ],
+        }
+    )
+
+
+@login_required
+@require_POST
+def generation_rerun(request: HttpRequest, generation_id: int) -> HttpResponse:
+    generation, _ = access.generation_for_user(request.user, generation_id, need=Role.EDITOR)
+    try:
+        again = services.generation_rerun(generation=generation, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(generation)
+    messages.success(request, "The same recipe and seed again: expect the same images.")
+    return redirect(again)
+
+
+@login_required
+@require_POST
+def output_upscale(request: HttpRequest, generation_id: int, index: int) -> HttpResponse:
+    output, _ = access.output_for_user(request.user, generation_id, index, need=Role.EDITOR)
+    with output.file.open("rb") as fh:
+        content = services.ContentSpec(
+            f"output {index + 1} of generation {generation_id}", fh.read()
+        )
+    try:
+        job = services.generation_create(
+            team=output.generation.team, user=request.user, ingredients=[], backend=Backend.UPSCALE,
+            contents=[content],
+        )  # fmt: skip
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(output.generation)
+    return redirect(job)
+
+
+@login_required
+@require_GET
+def output_file(request: HttpRequest, generation_id: int, index: int) -> FileResponse:
+    output, _ = access.output_for_user(request.user, generation_id, index)
+    try:
+        fh = output.file.open("rb")
+    except OSError:
+        raise Http404("The file is missing from storage.") from None
+    ext = output.file.name.rsplit(".", 1)[-1]
+    response = FileResponse(
+        fh,
+        content_type="image/png" if ext == "png" else "image/jpeg",
+        as_attachment=request.GET.get("download") == "1",
+        filename=f"tastebase-{generation_id}-{index + 1}.{ext}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_POST
+def preview(request: HttpRequest) -> HttpResponse:
+    """A small stylized preview for the sliders: well under a second, no page reload."""
+    try:
+        body = json.loads(request.body or b"{}")
+        rows = body.get("ingredients", [])
+        data = {}
+        for i, row in enumerate(rows[:MAX_ROWS]):
+            data[f"profile_{i}"] = row.get("profile")
+            data[f"cluster_{i}"] = row.get("cluster")
+            data[f"weight_{i}"] = row.get("weight")
+        ingredients = _ingredients(request.user, data)
+        image = _board_content(request.user, body.get("content"))
+        strength = min(1.0, max(0.0, float(body.get("strength", 0.8))))
+    except (ValueError, TypeError, AttributeError):
+        return JsonResponse({"error": "Send ingredients, content and strength."}, status=400)
+    if not ingredients:
+        return JsonResponse({"error": "Choose a taste profile."}, status=400)
+    field = image.thumbnail or image.display
+    try:
+        with field.open("rb") as fh:
+            content = Image.open(fh)
+            content.load()
+        jpeg = services.preview_jpeg(content=content, ingredients=ingredients, strength=strength)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    except OSError:
+        raise Http404("The content image is missing.") from None
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- exports from a profile -------------------------------------------------------------
+
+EXPORTS = {
+    "prompt.txt": "text/plain; charset=utf-8",
+    "palette.ase": "application/octet-stream",
+    "palette.gpl": "text/plain; charset=utf-8",
+    "look.cube": "text/plain; charset=utf-8",
+    "lut-preview.jpg": "image/jpeg",
+}
+
+
+@login_required
+@require_GET
+def profile_export(request: HttpRequest, board_id: int, version: int, name: str) -> HttpResponse:
+    from taste.views import profile_for_user
+
+    profile, _ = profile_for_user(request.user, board_id, version)
+    if name not in EXPORTS:
+        raise Http404("Not found")
+    body = services.profile_export(profile, name)
+    response = HttpResponse(body, content_type=EXPORTS[name])
+    if name != "lut-preview.jpg":
+        stem = f"{profile.board.title}-v{profile.version}".replace(" ", "-").replace('"', "")
+        response["Content-Disposition"] = f'attachment; filename="{stem}-{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

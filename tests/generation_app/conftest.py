@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from generation import services
+from taste import services as taste_services
+
+
+@pytest.fixture
+def profile(board, alice, fill_board):
+    """A two-look profile of the team board (mono high contrast + saturated pop)."""
+    fill_board(board, alice, looks=("mono_contrast", "saturated_pop"), per_look=5)
+    analysis = taste_services.analysis_start(board=board, user=alice)
+    return taste_services.analysis_run(analysis_id=analysis.pk).profile
+
+
+@pytest.fixture
+def content(board, alice, profile, add_image):
+    """A plain colour photo (added after the analysis) to apply the taste to."""
+    return add_image(board, alice, "coffee")
+
+
+@pytest.fixture
+def make_generation(profile, content, alice):
+    def make(**recipe):
+        with content.display.open("rb") as fh:
+            data = fh.read()
+        defaults = {"strength": 1.0, "count": 2, "cohesion": 1.0, "seed": 3}
+        defaults.update(recipe)
+        return services.generation_create(
+            team=profile.board.team,
+            user=alice,
+            ingredients=defaults.pop("ingredients", [services.IngredientSpec(profile, None, 1.0)]),
+            contents=defaults.pop("contents", [services.ContentSpec("photo.jpg", data, content)]),
+            **defaults,
+        )
+
+    return make
