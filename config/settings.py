@@ -199,3 +199,6 @@ if not DEBUG and SECRET_KEY == _INSECURE_DEV_KEY and env_bool("TASTEBASE_REQUIRE
 # --- Generation ------------------------------------------------------------------
 # Long side of stylize outputs; larger contents are scaled down to this first.
 TASTEBASE_GENERATE_MAX_SIDE = env_int("TASTEBASE_GENERATE_MAX_SIDE", 4096)
+# Diffusion: steps and image side; unset means the model family's defaults.
+TASTEBASE_DIFFUSION_STEPS = env_int("TASTEBASE_DIFFUSION_STEPS", 0) or None
+TASTEBASE_DIFFUSION_SIZE = env_int("TASTEBASE_DIFFUSION_SIZE", 0) or None

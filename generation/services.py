@@ -382,15 +382,16 @@ class _Renderer:
             self.ingredients, self.generation.prompt, self.generation.negative_prompt
         )
         embeds = self._ip_embeds(index, pipe.image_embed_dim)
+        size = int(settings.TASTEBASE_DIFFUSION_SIZE or defaults["size"])
         [image] = pipe(
             prompt=prompt,
             negative_prompt=negative,
             ip_embeds=embeds,
             ip_scale=ip_scale_for_strength(self.generation.strength) if embeds is not None else 0.0,
             seed=self.generation.seed + index,
-            steps=int(config.steps or defaults["steps"]),
-            width=int(defaults["size"]),
-            height=int(defaults["size"]),
+            steps=int(settings.TASTEBASE_DIFFUSION_STEPS or config.default_steps),
+            width=size,
+            height=size,
         )
         score = fidelity_score(image, None, self.taste)
         return image, {"fidelity": score.output}
