@@ -1,46 +1,62 @@
 """Group a board's images into sub-styles, with the number of groups read from the data.
 
-Method (why this and not k-means with a fixed k, or HDBSCAN):
+Method (why this and not k-means with a fixed k, a global distance cut, or HDBSCAN):
 
 * Embeddings from the default encoder are mapped into a space with *absolute* units:
-  descriptors into the look space (one unit = the typical difference between two
-  images of the same look), the Magenta vector centred on the board mean and divided
-  by its typical within-look spread. With absolute units, "is this board one style?"
-  has an answer that does not depend on the board itself.
-* Complete-linkage agglomerative clustering cut at a fixed distance
-  (`LOOK_THRESHOLD`) then bounds every sub-style's *diameter*: no two images in one
-  sub-style differ by more than ~3 typical within-look spreads. A coherent board
-  therefore stays one cluster (the coherence test for k=1 is built in), a mixed board
-  splits into as many groups as it has looks, and a far-away image cannot be absorbed
-  into a group (complete linkage refuses), so it ends up alone.
+  descriptors into the look space (Mahalanobis distance under the within-look
+  covariance, see taste.descriptors.look_space: one unit = the typical difference
+  between two images of the same look), the Magenta vector centred on the board mean
+  and divided by its typical within-look spread. With absolute units, "is this board
+  one style?" has an answer that does not depend on the board itself.
+* Ward's agglomerative tree proposes the splits. Ward's merge height between groups A
+  and B is sqrt(2) * |mean_A - mean_B| / sqrt(1/n_A + 1/n_B): the distance between the
+  two groups' mean looks divided by its standard error, in within-look units, i.e. a
+  two-sample test statistic. The tree is cut top-down: a group is split when
+  - the split is *significant*: Ward height >= SPLIT_HEIGHT (two groups of 6+ images
+    whose means differ by more than chance variation between images of one look), and
+  - the difference *matters*: the two halves' mean looks are at least MIN_SEPARATION
+    within-look units apart. Without this, any large board of one look would split,
+    because the standard error shrinks with n while the look does not change.
+  So a coherent board stays one cluster (the k=1 case is built in), a mixed board splits
+  into as many groups as it has looks, and an image far from everything else (its
+  height grows with its distance) ends up alone.
 * Groups too small to be a sub-style (a singleton on a board of 5+, or under ~8% of a
   large board) are flagged as outliers rather than forced into a neighbour.
-* HDBSCAN was considered: on boards of 8-40 images its density estimate is unstable
-  and it marks many ordinary images as noise; silhouette-chosen k cannot return k=1
-  and, on these embeddings, prefers k=2 whenever one look (e.g. monochrome) is far
-  from the rest.
+* Considered and measured (bench/analyze.py, every 2/3/4-look combination): a fixed
+  complete-linkage diameter cut (the previous method: one threshold cannot fit looks
+  whose spreads differ, ARI ~0.77); BIC-selected Gaussian mixtures (consistent, so on
+  a 96-image board of one look they find non-Gaussian structure and split it); HDBSCAN
+  (on boards of 8-40 images its density estimate is unstable and it marks many ordinary
+  images as noise); silhouette-chosen k (cannot return k=1).
 
 Encoders without known units (OpenCLIP) use Ward linkage on board-standardised
 features with k chosen by silhouette, accepting k>1 only when the silhouette shows
 real structure (`MIN_SILHOUETTE`).
 
-Everything is deterministic: agglomerative clustering has no random state, and ties
-are broken by input order.
+Everything is deterministic: agglomerative clustering has no random state, ties are
+broken by input order, and the map's repulsion step has no randomness either.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.hierarchy import fcluster, linkage, to_tree
+from scipy.spatial import cKDTree
 
 from .descriptors import look_space
 from .encoders import Block
 
-LOOK_THRESHOLD = 3.0  # max within-cluster distance, in within-look units (complete linkage)
+# Top-down Ward cut (see the module docstring), in within-look units. Measured with
+# bench/analyze.py: 12-image boards of one look reach Ward heights of at most ~3.6,
+# two looks of 12 images each at least ~6; halves of large one-look boards have means
+# at most ~1.55 apart, the closest pair of distinct looks ~1.75.
+SPLIT_HEIGHT = 5.0
+MIN_SEPARATION = 1.6
 MAX_CLUSTERS = 8
 MIN_SILHOUETTE = 0.25  # generic encoders: below this, the board is treated as one style
 
@@ -112,6 +128,35 @@ def _relabel(raw: np.ndarray, min_size: int) -> np.ndarray:
     return labels
 
 
+def _ward_top_down(
+    features: np.ndarray, split_height: float, min_separation: float, max_clusters: int
+) -> np.ndarray:
+    """Cut Ward's tree from the root down: split a group while the split is significant
+    (merge height) and large enough to matter (distance between the halves' means);
+    highest splits first, so at most `max_clusters` groups keep the tree's top branches.
+    """
+    root = to_tree(linkage(features, method="ward"))
+    heap: list[tuple[float, int, object]] = [(-root.dist, root.id, root)]
+    groups: list[list[int]] = []
+    while heap:
+        neg_height, _, node = heapq.heappop(heap)
+        split = False
+        room = len(groups) + len(heap) + 2 <= max_clusters
+        if room and not node.is_leaf() and -neg_height >= split_height:
+            left, right = node.left.pre_order(), node.right.pre_order()
+            gap = np.linalg.norm(features[left].mean(0) - features[right].mean(0))
+            split = bool(gap >= min_separation)
+        if split:
+            for child in (node.left, node.right):
+                heapq.heappush(heap, (-child.dist, child.id, child))
+        else:
+            groups.append(node.pre_order())
+    raw = np.zeros(len(features), dtype=int)
+    for g, members in enumerate(groups):
+        raw[members] = g
+    return raw
+
+
 def _silhouette_k(features: np.ndarray, max_k: int) -> np.ndarray:
     from sklearn.metrics import silhouette_score
 
@@ -131,7 +176,8 @@ def cluster_embeddings(
     embeddings: np.ndarray,
     blocks: Sequence[Block] = (),
     *,
-    threshold: float = LOOK_THRESHOLD,
+    split_height: float = SPLIT_HEIGHT,
+    min_separation: float = MIN_SEPARATION,
 ) -> ClusterResult:
     """Cluster (n, dim) embeddings into sub-styles; see the module docstring."""
     features, absolute = prepare_features(embeddings, blocks)
@@ -144,12 +190,8 @@ def cluster_embeddings(
 
     min_size = _min_group(n)
     if absolute:
-        z = linkage(features, method="complete")
-        raw = fcluster(z, threshold, criterion="distance") - 1
-        if len(np.unique(raw)) > MAX_CLUSTERS:
-            # A very eclectic board: keep the tree's top MAX_CLUSTERS branches.
-            raw = fcluster(z, MAX_CLUSTERS, criterion="maxclust") - 1
-        method = "complete-linkage-threshold"
+        raw = _ward_top_down(features, split_height, min_separation, MAX_CLUSTERS)
+        method = "ward-top-down"
     else:
         raw = _silhouette_k(features, min(MAX_CLUSTERS, n - 1))
         method = "ward-silhouette"
@@ -183,26 +225,125 @@ def adjusted_rand(labels_true: Sequence[object], labels_pred: Sequence[int]) -> 
     return float(adjusted_rand_score(list(labels_true), pred))
 
 
+# The map: points closer than this (in the [0, 1] map frame) are pushed apart, so no
+# two images hide each other on the profile page (a 560 x 360 px plot area, 6 px
+# dots). The spacing shrinks on large boards so a few hundred points still fit.
+MAP_MIN_SPACING = 0.025
+MAP_SPACING_PER_SQRT_N = 0.4
+MAP_MIN_SHORT_SIDE = 0.5  # the shorter map axis spans at least this much of the longer
+MAP_NEIGHBOURS = 5  # local distance scale: median distance to the 5th nearest image
+MAP_SMACOF_ITERS = 40
+
+
 def project_2d(features: np.ndarray) -> np.ndarray:
-    """(n, 2) map coordinates in [0, 1]: PCA of the clustering space (deterministic;
-    sign fixed by sklearn's svd_flip). Axes keep their relative scale so distances on
-    the map mean something; the longer axis spans 0-1."""
+    """(n, 2) map coordinates in [0, 1]; deterministic, ~0.1 s for 500 images.
+
+    1. Distances in the clustering space are log-compressed beyond the local scale
+       (log1p(d / s), s = typical distance to a near neighbour): images of one look keep
+       their relative positions, while a far-away look (monochrome among colour looks)
+       no longer squashes every other group into a corner.
+    2. Classical MDS of those distances, refined by a few SMACOF iterations: classical
+       MDS keeps only the two largest directions, so groups that differ in a third are
+       drawn on top of each other; stress majorisation pulls them apart.
+    3. The longer axis spans 0-1, the shorter at least MAP_MIN_SHORT_SIDE.
+    4. A small repulsion step spreads points closer than the spacing (near-identical
+       images of one tight look) into a compact patch around where they were, so the
+       groups stay where they are and every point can be hovered."""
     n = len(features)
     if n == 0:
         return np.zeros((0, 2))
     centred = features - features.mean(0)
-    if n == 1 or float(np.abs(centred).max()) < 1e-12:
-        return np.full((n, 2), 0.5)
-    from sklearn.decomposition import PCA
+    spacing = min(MAP_MIN_SPACING, MAP_SPACING_PER_SQRT_N / math.sqrt(n))
+    if n == 1:
+        return np.full((1, 2), 0.5)
+    if float(np.abs(centred).max()) < 1e-12:
+        # Identical images (duplicates): a small sunflower patch around the centre,
+        # so each copy can still be hovered.
+        golden = math.pi * (3.0 - math.sqrt(5.0))
+        i = np.arange(n)
+        radius = spacing * 0.6 * np.sqrt(i + 0.5)
+        return 0.5 + np.stack([radius * np.cos(golden * i), radius * np.sin(golden * i)], 1)
+    coords = _normalise_map(_compressed_mds(centred))
+    return _spread(coords, spacing)
 
-    k = min(2, n, features.shape[1])
-    coords = PCA(n_components=k, svd_solver="full").fit_transform(centred)
+
+def _compressed_mds(x: np.ndarray) -> np.ndarray:
+    """Steps 1-2 of `project_2d`. Signs are fixed so the largest-magnitude entry of each
+    axis is positive (deterministic)."""
+    from scipy.linalg import eigh
+    from scipy.spatial.distance import pdist, squareform
+
+    n = len(x)
+    d = squareform(pdist(x))
+    # Local scale: the typical distance to a point's few nearest neighbours.
+    kth = min(n - 1, MAP_NEIGHBOURS)
+    scale = float(np.median(np.partition(d, kth, axis=1)[:, kth]))
+    if scale > 1e-12:
+        d = np.log1p(d / scale)
+    d2 = d**2
+    b = -0.5 * (d2 - d2.mean(0)[None] - d2.mean(1)[:, None] + d2.mean())
+    values, vectors = eigh(b, subset_by_index=[max(0, n - 2), n - 1])
+    order = np.argsort(-values, kind="stable")
+    values, vectors = np.maximum(values[order], 0.0), vectors[:, order]
+    coords = vectors * np.sqrt(values)[None]
+    if coords.shape[1] == 2:
+        coords = _smacof(d, coords)
+    signs = np.sign(coords[np.abs(coords).argmax(0), np.arange(coords.shape[1])])
+    coords = coords * np.where(signs == 0, 1.0, signs)[None]
     if coords.shape[1] < 2:
         coords = np.hstack([coords, np.zeros((n, 2 - coords.shape[1]))])
+    return coords
+
+
+def _smacof(target: np.ndarray, coords: np.ndarray, iters: int = MAP_SMACOF_ITERS) -> np.ndarray:
+    """Metric stress majorisation (Guttman transform, unit weights) from `coords`
+    towards the `target` distances. Deterministic (no random start)."""
+    n = len(coords)
+    for _ in range(iters):
+        sq = (coords**2).sum(1)
+        dist = np.sqrt(np.maximum(sq[:, None] + sq[None] - 2.0 * coords @ coords.T, 0.0))
+        ratio = np.where(dist > 1e-9, target / np.maximum(dist, 1e-9), 0.0)
+        np.fill_diagonal(ratio, 0.0)
+        coords = (ratio.sum(1)[:, None] * coords - ratio @ coords) / n
+    return coords
+
+
+def _normalise_map(coords: np.ndarray) -> np.ndarray:
+    """Longer axis to 0-1, shorter axis to at least MAP_MIN_SHORT_SIDE, both centred."""
     lo, hi = coords.min(0), coords.max(0)
-    span = float((hi - lo).max())
-    if span < 1e-12:
-        return np.full((n, 2), 0.5)
-    out = (coords - lo) / span
-    out += (1.0 - (hi - lo) / span) / 2.0  # centre the shorter axis
+    span = hi - lo
+    longest = float(span.max())
+    if longest < 1e-12:
+        return np.full(coords.shape, 0.5)
+    scale = np.maximum(span / longest, MAP_MIN_SHORT_SIDE) / np.maximum(span, 1e-12 * longest)
+    out = (coords - lo) * scale
+    out += (1.0 - out.max(0)) / 2.0
     return np.clip(out, 0.0, 1.0)
+
+
+def _spread(coords: np.ndarray, spacing: float, rounds: int = 200) -> np.ndarray:
+    """Push apart pairs closer than `spacing` (each moves half the shortfall, along the
+    line between them; coincident points along a fixed, index-derived direction), then
+    re-fit the frame; repeat until no pair is too close or `rounds` run out."""
+    n = len(coords)
+    coords = coords.copy()
+    golden = math.pi * (3.0 - math.sqrt(5.0))
+    target = spacing * 1.05  # a little slack so re-fitting the frame keeps the spacing
+    for _ in range(rounds):
+        pairs = cKDTree(coords).query_pairs(target, output_type="ndarray")
+        if len(pairs) == 0:
+            break
+        i, j = pairs[:, 0], pairs[:, 1]
+        delta = coords[j] - coords[i]
+        dist = np.hypot(delta[:, 0], delta[:, 1])
+        same = dist < 1e-9
+        angle = golden * (i[same] * n + j[same])
+        delta[same] = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+        dist[same] = 1.0
+        step = (target - np.where(same, 0.0, dist)) / 2.0
+        move = delta / dist[:, None] * step[:, None]
+        shift = np.zeros_like(coords)
+        np.add.at(shift, i, -move)
+        np.add.at(shift, j, move)
+        coords = _normalise_map(coords + shift)
+    return coords

