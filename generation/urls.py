@@ -9,6 +9,11 @@ urlpatterns = [
         name="profile_export",
     ),
     path("generate/", views.generation_new, name="generation_new"),
+    path(
+        "boards/<int:board_id>/images/<int:image_id>/upscale/",
+        views.board_image_upscale,
+        name="board_image_upscale",
+    ),
     path("generate/preview/", views.preview, name="generation_preview"),
     path("generations/", views.generation_list, name="generation_list"),
     path("generations/<int:generation_id>/", views.generation_detail, name="generation_detail"),

@@ -258,6 +258,28 @@ def output_upscale(request: HttpRequest, generation_id: int, index: int) -> Http
 
 
 @login_required
+@require_POST
+def board_image_upscale(request: HttpRequest, board_id: int, image_id: int) -> HttpResponse:
+    """Upscale ×4 any board image (an editor's action on that board)."""
+    image, _ = board_access.image_for_user(request.user, board_id, image_id, need=Role.EDITOR)
+    field = image.display or image.original
+    with field.open("rb") as fh:
+        content = services.ContentSpec(image.original_name, fh.read(), image)
+    try:
+        job = services.generation_create(
+            team=image.board.team,
+            user=request.user,
+            ingredients=[],
+            backend=Backend.UPSCALE,
+            contents=[content],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(image)
+    return redirect(job)
+
+
+@login_required
 @require_GET
 def output_file(request: HttpRequest, generation_id: int, index: int) -> FileResponse:
     output, _ = access.output_for_user(request.user, generation_id, index)

@@ -1,7 +1,22 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views
+
+
+class ImageKindConverter:
+    """Only the served renditions: other words after an image URL belong to other views."""
+
+    regex = "thumb|display"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ImageKindConverter, "kind")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -27,13 +42,13 @@ urlpatterns = [
         name="image_delete",
     ),
     path(
-        "boards/<int:board_id>/images/<int:image_id>/<str:kind>/",
+        "boards/<int:board_id>/images/<int:image_id>/<kind:kind>/",
         views.image_file,
         name="image_file",
     ),
     path("s/<str:token>/", views.shared_board, name="shared_board"),
     path(
-        "s/<str:token>/images/<int:image_id>/<str:kind>/",
+        "s/<str:token>/images/<int:image_id>/<kind:kind>/",
         views.shared_image_file,
         name="shared_image_file",
     ),

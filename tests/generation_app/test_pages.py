@@ -172,3 +172,16 @@ def test_form_says_what_is_installed(client, bob, profile):
     client.force_login(bob)
     page = client.get(reverse("generation_new")).content.decode()
     assert "TASTEBASE_DIFFUSION_MODEL_DIR" in page or "register_weights" in page
+
+
+@pytest.mark.parametrize(("persona", "expected"), [("bob", 302), ("carol", 403), ("charlie", 404)])
+def test_upscale_a_board_image(client, board, image, persona, expected, request):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.post(reverse("board_image_upscale", args=[board.pk, image.pk]))
+    assert response.status_code == expected
+    if expected == 302:
+        job = Generation.objects.get()
+        assert job.backend == "upscale" and job.contents.get().board_image == image
+        assert response["Location"] == job.get_absolute_url()
+    else:
+        assert not Generation.objects.exists()
