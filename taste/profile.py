@@ -527,7 +527,12 @@ def _summary(
     real = [c for c in clusters if not c.is_outlier_group]
     lead = colour[:2] + tone[:2]
     look = _join(lead)
-    if len(real) <= 1:
+    if n == 1:
+        # One picture is a reference, not yet a taste: say so rather than "a board of 1".
+        sentences.append(
+            f"A single reference so far: {look}." if look else "A single reference so far."
+        )
+    elif len(real) <= 1:
         tight = "tight, consistent" if board_coherence >= 0.5 else "loosely related"
         if look:
             sentences.append(

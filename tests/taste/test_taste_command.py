@@ -68,3 +68,22 @@ def test_an_uninstalled_encoder_is_a_command_error(image_dir, monkeypatch):
     monkeypatch.delenv("TASTEBASE_OPENCLIP_CHECKPOINT", raising=False)
     with pytest.raises(CommandError, match="TASTEBASE_OPENCLIP_CHECKPOINT"):
         call_command("analyze_images", str(image_dir), "--encoder", "openclip:ViT-H-14")
+
+
+def test_duplicate_files_are_counted_once_and_said(tmp_path):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from moodboards.samples import sample_jpeg
+
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        (tmp_path / name).write_bytes(sample_jpeg("coffee"))
+    out, err = StringIO(), StringIO()
+    call_command("analyze_images", str(tmp_path), "--json", stdout=out, stderr=err)
+    import json
+
+    data = json.loads(out.getvalue())
+    assert data["n_images"] == 1
+    assert "b.jpg: the same file as a.jpg" in err.getvalue()
+    assert data["summary"].startswith("A single reference")

@@ -20,14 +20,23 @@ MAX_PIXELS = 80_000_000  # refuse decompression bombs rather than exhausting mem
 
 def load_images(directory: Path) -> tuple[list[tuple[str, Image.Image]], list[str]]:
     """(file name, RGB image) for every readable image in `directory` (not recursive),
-    sorted by name, plus the names that could not be read."""
+    sorted by name, plus a note for each file left out (unreadable, or the same bytes
+    as an earlier file: a board holds a picture once, and so does its profile)."""
+    import hashlib
+
     import pillow_heif
 
     pillow_heif.register_heif_opener()
     images, skipped = [], []
+    seen: dict[str, str] = {}
     for path in sorted(p for p in directory.iterdir() if p.is_file()):
         if path.name.startswith("."):
             continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest in seen:
+            skipped.append(f"{path.name}: the same file as {seen[digest]} (counted once)")
+            continue
+        seen[digest] = path.name
         try:
             with Image.open(path) as im:
                 if im.width * im.height > MAX_PIXELS:
@@ -37,7 +46,7 @@ def load_images(directory: Path) -> tuple[list[tuple[str, Image.Image]], list[st
                 upright.load()
                 images.append((path.name, upright.convert("RGB")))
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-            skipped.append(path.name)
+            skipped.append(f"{path.name}: not a readable image")
     return images, skipped
 
 
@@ -66,8 +75,8 @@ class Command(BaseCommand):
         except (ValueError, RuntimeError) as exc:
             raise CommandError(str(exc)) from exc
         images, skipped = load_images(directory)
-        for name in skipped:
-            self.stderr.write(f"skipped {name}: not a readable image")
+        for note in skipped:
+            self.stderr.write(f"skipped {note}")
         if not images:
             raise CommandError(f"no readable images in {directory}")
 
