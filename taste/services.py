@@ -284,7 +284,11 @@ def analysis_run(*, analysis_id: int) -> Analysis | None:
 
         # 3. The same images were analysed before: that version is the answer.
         existing = TasteProfile.objects.filter(board=board, fingerprint=fingerprint).first()
-        if existing is None:
+        if existing is not None:
+            warnings.append(
+                f"The board has the same images as version {existing.version}: no new version was made."
+            )
+        else:
             clip = (
                 None
                 if analysis.encoder_id == DEFAULT_ENCODER_ID

@@ -55,6 +55,8 @@ def analysis_start(request: HttpRequest, board_id: int) -> HttpResponse:
 def analysis_detail(request: HttpRequest, board_id: int, analysis_id: int) -> HttpResponse:
     analysis = _analysis_for(request.user, board_id, analysis_id)
     if analysis.status == "done" and analysis.profile_id:
+        for note in analysis.warnings:
+            messages.info(request, note)
         return redirect(analysis.profile)
     return render(
         request, "taste/analysis_detail.html", {"analysis": analysis, "board": analysis.board}

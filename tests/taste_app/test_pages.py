@@ -120,3 +120,15 @@ def test_status_reports_progress(client, bob, board, fill_board):
     status = client.get(reverse("analysis_status", args=[board.pk, analysis.pk])).json()
     assert status["status"] == "done" and status["percent"] == 100
     assert status["profile_url"] == analysis.board.profiles.get().get_absolute_url()
+
+
+def test_analyzing_an_unchanged_board_says_no_new_version(client, bob, board, profile):
+    client.force_login(bob)
+    client.post(reverse("analysis_start", args=[board.pk]))
+    again = Analysis.objects.exclude(profile=profile).first() or Analysis.objects.latest("created")
+    services.analysis_run(analysis_id=again.pk)
+    page = client.get(
+        reverse("analysis_detail", args=[board.pk, again.pk]), follow=True
+    ).content.decode()
+    assert "no new version was made" in page
+    assert board.profiles.count() == 1
