@@ -24,3 +24,20 @@ def _recover_unfinished_work(**_: object) -> None:
     requeue_unfinished_images()
     requeue_unfinished_analyses()
     requeue_unfinished_generations()
+
+
+def run_or_record_failure(run, fail, object_id: int, what: str) -> None:
+    """Run one service for a task; if it breaks, record why on the row so the page
+    shows a clear state instead of a spinner that never ends."""
+    import logging
+
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    try:
+        run(object_id)
+    except SoftTimeLimitExceeded:
+        fail(object_id, f"The {what} took too long and was stopped.")
+    except Exception as exc:
+        logging.getLogger(__name__).exception("%s %s failed", what, object_id)
+        fail(object_id, f"The {what} failed unexpectedly ({type(exc).__name__}: {exc}).")
+        raise

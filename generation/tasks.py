@@ -1,27 +1,17 @@
-import logging
-
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
+
+from config.celery import run_or_record_failure
 
 from . import services
 
-log = logging.getLogger(__name__)
-
 
 def _run(generation_id: int) -> None:
-    try:
-        services.generation_run(generation_id=generation_id)
-    except SoftTimeLimitExceeded:
-        services.generation_fail(
-            generation_id=generation_id, reason="The batch took too long and was stopped."
-        )
-    except Exception as exc:
-        log.exception("Generation %s failed", generation_id)
-        services.generation_fail(
-            generation_id=generation_id,
-            reason=f"The batch failed unexpectedly ({type(exc).__name__}: {exc}).",
-        )
-        raise
+    run_or_record_failure(
+        lambda pk: services.generation_run(generation_id=pk),
+        lambda pk, reason: services.generation_fail(generation_id=pk, reason=reason),
+        generation_id,
+        "batch",
+    )
 
 
 @shared_task(acks_late=True, soft_time_limit=3600, time_limit=3700)
