@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,7 +25,8 @@ from .profile import PROFILE_VERSION, ProfileInput, build_profile
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 16
+# Images embedded between two progress updates (and cache writes).
+EMBED_BATCH = int(os.environ.get("TASTEBASE_EMBED_BATCH", "16"))
 # Decode JPEGs at reduced scale: the style network sees 256 px and descriptors 256 px
 # plus a native-resolution crop for grain; 1024 px keeps grain visible and is fast.
 ANALYSIS_DECODE_SIDE = 1024

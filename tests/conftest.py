@@ -123,6 +123,9 @@ def _worker_env() -> dict[str, str]:
     env["DJANGO_SETTINGS_MODULE"] = "config.settings_test"
     env["TASTEBASE_VAR_DIR"] = str(settings.VAR_DIR)
     env["CELERY_TASK_ALWAYS_EAGER"] = "0"
+    # Small embedding batches: progress moves often enough for a test to stop a
+    # worker half-way through an analysis.
+    env["TASTEBASE_EMBED_BATCH"] = "4"
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     else:
@@ -175,14 +178,16 @@ def celery_worker_process(start_worker) -> subprocess.Popen:
     return start_worker()
 
 
-def _wait_for(check, *, timeout: float, what: str, proc=None, log: Path | None = None) -> None:
+def _wait_for(
+    check, *, timeout: float, what: str, proc=None, log: Path | None = None, poll: float = 0.2
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
             return
         if proc is not None and proc.poll() is not None:
             break
-        time.sleep(0.2)
+        time.sleep(poll)
     detail = log.read_text(errors="replace")[-3000:] if log else ""
     raise AssertionError(f"Timed out waiting for {what}.\n{detail}")
 

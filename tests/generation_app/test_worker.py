@@ -20,6 +20,7 @@ def test_a_killed_worker_batch_completes_without_duplicates(
         lambda: 0 < Output.objects.filter(generation=generation).count() < 8,
         timeout=120,
         what="the batch to be half-way",
+        poll=0.01,
     )
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)

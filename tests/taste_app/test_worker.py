@@ -43,7 +43,9 @@ def test_a_worker_killed_mid_analysis_leaves_nothing_half_written(
         a = Analysis.objects.get(pk=analysis.pk)
         return a.stage == "embedding" and 0 < a.done < a.total
 
-    wait_for(mid_embedding, timeout=120, what="the analysis to be half-way through embedding")
+    wait_for(
+        mid_embedding, timeout=120, what="the analysis to be half-way through embedding", poll=0.01
+    )
     worker.send_signal(signal.SIGKILL)
     worker.wait(timeout=10)
 
