@@ -7,6 +7,7 @@ import random
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -352,7 +353,10 @@ def profile_export(request: HttpRequest, board_id: int, version: int, name: str)
     profile, _ = profile_for_user(request.user, board_id, version)
     if name not in EXPORTS:
         raise Http404("Not found")
-    body = services.profile_export(profile, name)
+    # Versions are immutable, so an export is computed once and kept.
+    body = cache.get_or_set(
+        f"profile-export:{profile.pk}:{name}", lambda: services.profile_export(profile, name), None
+    )
     response = HttpResponse(body, content_type=EXPORTS[name])
     if name != "lut-preview.jpg":
         stem = f"{profile.board.title}-v{profile.version}".replace(" ", "-").replace('"', "")
