@@ -34,6 +34,7 @@ from generation.views import EXPORTS
 from moodboards import access, services
 from moodboards.models import Membership, Role
 from moodboards.selectors import board_images, boards_for_user, members_of, teams_for_user
+from moodboards.serving import serve_file
 from taste import selectors as taste_selectors
 from taste import services as taste_services
 from taste.views import profile_for_user
@@ -364,15 +365,8 @@ class ImageDetailView(ApiView):
 
 
 def _file_response(field, content_type: str, filename: str, *, download: bool) -> FileResponse:
-    try:
-        fh = field.open("rb")
-    except OSError:
-        raise NotFound("The file is missing from storage.") from None
-    response = FileResponse(
-        fh, content_type=content_type, as_attachment=download, filename=filename
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response = serve_file(field, filename, download=download)
+    response["Content-Type"] = content_type
     return response
 
 

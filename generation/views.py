@@ -16,6 +16,7 @@ from PIL import Image
 
 from moodboards import access as board_access
 from moodboards.models import BoardImage, Role
+from moodboards.serving import serve_file
 from taste.models import TasteProfile
 
 from . import access, selectors, services
@@ -284,20 +285,12 @@ def board_image_upscale(request: HttpRequest, board_id: int, image_id: int) -> H
 @require_GET
 def output_file(request: HttpRequest, generation_id: int, index: int) -> FileResponse:
     output, _ = access.output_for_user(request.user, generation_id, index)
-    try:
-        fh = output.file.open("rb")
-    except OSError:
-        raise Http404("The file is missing from storage.") from None
     ext = output.file.name.rsplit(".", 1)[-1]
-    response = FileResponse(
-        fh,
-        content_type="image/png" if ext == "png" else "image/jpeg",
-        as_attachment=request.GET.get("download") == "1",
-        filename=f"tastebase-{generation_id}-{index + 1}.{ext}",
+    return serve_file(
+        output.file,
+        f"tastebase-{generation_id}-{index + 1}.{ext}",
+        download=request.GET.get("download") == "1",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @login_required

@@ -18,6 +18,7 @@ from taste import selectors as taste_selectors
 from . import access, selectors, services
 from .forms import BoardForm, CaptionForm, InviteForm, NewBoardForm, RoleForm, SignupForm, TeamForm
 from .models import BoardImage, ImageStatus, Membership, Role
+from .serving import serve_file
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -248,19 +249,9 @@ def _serve(image: BoardImage, kind: str, *, download: bool = False) -> FileRespo
         raise Http404("Not found")
     if not field:
         raise Http404("This image is still being processed.")
-    try:
-        fh = field.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("The file is missing from storage.") from None
-    content_type = "image/webp" if field.name.endswith(".webp") else "image/jpeg"
     stem = image.original_name.rsplit("/", 1)[-1].rsplit("›", 1)[-1].strip().rsplit(".", 1)[0]
     filename = f"{stem or 'image'}.{field.name.rsplit('.', 1)[-1]}"
-    response = FileResponse(
-        fh, content_type=content_type, as_attachment=download, filename=filename
-    )
-    # Served from our origin: never let a browser sniff it into HTML or run it.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response = serve_file(field, filename, download=download)
     response["Cache-Control"] = "private, max-age=86400"
     return response
 
