@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_POST
@@ -32,17 +31,16 @@ from generation.models import Backend, Generation
 from generation.selectors import generations_for_user
 from generation.views import EXPORTS
 from moodboards import access, services
-from moodboards.models import Membership, Role
+from moodboards.models import Role
 from moodboards.selectors import board_images, boards_for_user, members_of, teams_for_user
 from moodboards.serving import serve_file
 from taste import selectors as taste_selectors
 from taste import services as taste_services
-from taste.views import profile_for_user
+from taste.access import analysis_for_user, profile_by_id_for_user, profile_for_user
 
 from . import selectors
 from . import serializers as s
 from . import services as token_services
-from .access import analysis_for_user, board_image_by_id_for_user, profile_by_id_for_user
 from .authentication import ApiTokenAuthentication
 from .errors import api_exception_handler
 from .forms import TokenForm
@@ -180,24 +178,14 @@ class MemberListView(ApiListView):
         return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
-def _membership(team_id: int, membership_id: int) -> Membership:
-    membership = (
-        Membership.objects.select_related("team", "user")
-        .filter(pk=membership_id, team_id=team_id)
-        .first()
-    )
-    if membership is None:
-        raise Http404("Not found")
-    return membership
-
-
 class MemberDetailView(ApiView):
     @api_schema(
         request=s.RoleSerializer, responses=s.MemberSerializer, summary="Change a role (owners)"
     )
     def patch(self, request, team_id: int, membership_id: int):
-        team, _ = access.team_for_user(request.user, team_id, need=Role.OWNER)
-        membership = _membership(team.pk, membership_id)
+        membership, _ = access.membership_for_user(
+            request.user, team_id, membership_id, need=Role.OWNER
+        )
         body = s.RoleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.membership_set_role(membership=membership, role=Role(body.validated_data["role"]))
@@ -205,11 +193,8 @@ class MemberDetailView(ApiView):
 
     @api_schema(responses={204: None}, summary="Remove a member (owners), or leave a team")
     def delete(self, request, team_id: int, membership_id: int):
-        team, role = access.team_for_user(request.user, team_id)
-        membership = _membership(team.pk, membership_id)
-        # The same rule as the team page: owners remove anyone, anyone may leave.
-        if membership.user_id != request.user.pk and not access.can(role, Role.OWNER):
-            raise DjangoPermissionDenied("Only owners can remove members.")
+        membership, role = access.membership_for_user(request.user, team_id, membership_id)
+        access.check_can_remove_member(request.user, role, membership)
         services.membership_remove(membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -568,7 +553,7 @@ class GenerationListView(ApiListView):
         access.board_for_user(request.user, board.pk, need=Role.EDITOR)
         contents = []
         for image_id in data["content_images"]:
-            image = board_image_by_id_for_user(request.user, image_id)
+            image = access.image_by_id_for_user(request.user, image_id)
             field = image.display or image.original
             with field.open("rb") as fh:
                 contents.append(

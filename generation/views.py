@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
 from moodboards import access as board_access
-from moodboards.models import BoardImage, Role
+from moodboards.models import Role
 from moodboards.serving import serve_file
-from taste.models import TasteProfile
+from taste.access import profile_by_id_for_user, profile_for_user
 
 from . import access, selectors, services
 from .models import Backend
@@ -28,14 +28,12 @@ MAX_ROWS = 4
 # --- reading the recipe form ---------------------------------------------------------
 
 
-def _profile_for(user, profile_id) -> TasteProfile:
-    """A profile version the user can see (404 otherwise)."""
+def _id(value) -> int:
+    """An id from a form or JSON field; anything else is simply not found."""
     try:
-        profile = TasteProfile.objects.select_related("board").get(pk=int(profile_id))
-    except (TasteProfile.DoesNotExist, TypeError, ValueError):
+        return int(value)
+    except (TypeError, ValueError):
         raise Http404("Not found") from None
-    board_access.board_for_user(user, profile.board_id)
-    return profile
 
 
 def _float(value, default: float) -> float:
@@ -54,7 +52,7 @@ def _ingredients(user, data) -> list[services.IngredientSpec]:
         cluster = data.get(f"cluster_{row}")
         specs.append(
             services.IngredientSpec(
-                profile=_profile_for(user, profile_id),
+                profile=profile_by_id_for_user(user, _id(profile_id)),
                 cluster=int(cluster) if cluster not in (None, "", "all") else None,
                 weight=_float(data.get(f"weight_{row}"), 1.0),
             )
@@ -62,22 +60,10 @@ def _ingredients(user, data) -> list[services.IngredientSpec]:
     return specs
 
 
-def _board_content(user, image_id) -> BoardImage:
-    try:
-        image_id = int(image_id)
-    except (TypeError, ValueError):
-        raise Http404("Not found") from None
-    image = BoardImage.objects.filter(pk=image_id).select_related("board").first()
-    if image is None:
-        raise Http404("Not found")
-    board_access.board_for_user(user, image.board_id)
-    return image
-
-
 def _contents(request: HttpRequest) -> list[services.ContentSpec]:
     specs = []
     for image_id in request.POST.getlist("content_ids"):
-        image = _board_content(request.user, image_id)
+        image = board_access.image_by_id_for_user(request.user, _id(image_id))
         field = image.display or image.original
         with field.open("rb") as fh:
             specs.append(services.ContentSpec(image.original_name, fh.read(), image))
@@ -121,7 +107,7 @@ def generation_new(request: HttpRequest) -> HttpResponse:
             c.board_image_id for c in generation.contents.all() if c.board_image_id
         ]
     elif request.GET.get("profile"):
-        profile = _profile_for(request.user, request.GET["profile"])
+        profile = profile_by_id_for_user(request.user, _id(request.GET["profile"]))
         rows = [{"profile": profile.pk, "cluster": None, "weight": 1.0}]
     while len(rows) < MAX_ROWS:
         rows.append({"profile": None, "cluster": None, "weight": 1.0})
@@ -306,7 +292,7 @@ def preview(request: HttpRequest) -> HttpResponse:
             data[f"cluster_{i}"] = row.get("cluster")
             data[f"weight_{i}"] = row.get("weight")
         ingredients = _ingredients(request.user, data)
-        image = _board_content(request.user, body.get("content"))
+        image = board_access.image_by_id_for_user(request.user, _id(body.get("content")))
         strength = min(1.0, max(0.0, float(body.get("strength", 0.8))))
     except (ValueError, TypeError, AttributeError):
         return JsonResponse({"error": "Send ingredients, content and strength."}, status=400)
@@ -341,8 +327,6 @@ EXPORTS = {
 @login_required
 @require_GET
 def profile_export(request: HttpRequest, board_id: int, version: int, name: str) -> HttpResponse:
-    from taste.views import profile_for_user
-
     profile, _ = profile_for_user(request.user, board_id, version)
     if name not in EXPORTS:
         raise Http404("Not found")

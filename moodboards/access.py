@@ -80,3 +80,32 @@ def image_for_share_token(token: str, image_id: int) -> BoardImage:
         raise Http404("Not found")
     image.board = board
     return image
+
+
+def image_by_id_for_user(user: User, image_id: int, *, need: Role = Role.VIEWER) -> BoardImage:
+    """A board image named only by its id (recipes, API), through its board's rules."""
+    board_id = BoardImage.objects.filter(pk=image_id).values_list("board_id", flat=True).first()
+    if board_id is None:
+        raise Http404("Not found")
+    image, _ = image_for_user(user, board_id, image_id, need=need)
+    return image
+
+
+def membership_for_user(
+    user: User, team_id: int, membership_id: int, *, need: Role = Role.VIEWER
+) -> tuple[Membership, Role]:
+    team, role = team_for_user(user, team_id, need=need)
+    membership = (
+        Membership.objects.select_related("team", "user")
+        .filter(pk=membership_id, team=team)
+        .first()
+    )
+    if membership is None:
+        raise Http404("Not found")
+    return membership, role
+
+
+def check_can_remove_member(user: User, role: Role, membership: Membership) -> None:
+    """Owners remove anyone; everyone may remove themselves (leave the team)."""
+    if membership.user_id != user.pk and not can(role, Role.OWNER):
+        raise PermissionDenied("Only owners can remove members.")

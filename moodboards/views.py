@@ -7,7 +7,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,7 +17,7 @@ from taste import selectors as taste_selectors
 
 from . import access, selectors, services
 from .forms import BoardForm, CaptionForm, InviteForm, NewBoardForm, RoleForm, SignupForm, TeamForm
-from .models import BoardImage, ImageStatus, Membership, Role
+from .models import BoardImage, ImageStatus, Role
 from .serving import serve_file
 
 
@@ -337,22 +337,13 @@ def team_invite(request: HttpRequest, team_id: int) -> HttpResponse:
     return redirect(team)
 
 
-def _membership_in(team_id: int, membership_id: int) -> Membership:
-    membership = (
-        Membership.objects.select_related("team", "user")
-        .filter(pk=membership_id, team_id=team_id)
-        .first()
-    )
-    if membership is None:
-        raise Http404("Not found")
-    return membership
-
-
 @login_required
 @require_POST
 def team_member_role(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
-    team, _ = access.team_for_user(request.user, team_id, need=Role.OWNER)
-    membership = _membership_in(team.pk, membership_id)
+    membership, _ = access.membership_for_user(
+        request.user, team_id, membership_id, need=Role.OWNER
+    )
+    team = membership.team
     form = RoleForm(request.POST)
     if form.is_valid():
         try:
@@ -371,11 +362,9 @@ def team_member_role(request: HttpRequest, team_id: int, membership_id: int) -> 
 @login_required
 @require_POST
 def team_member_remove(request: HttpRequest, team_id: int, membership_id: int) -> HttpResponse:
-    team, role = access.team_for_user(request.user, team_id)
-    membership = _membership_in(team.pk, membership_id)
-    # Owners remove anyone; everyone may remove themselves (leave the team).
-    if membership.user_id != request.user.pk and not access.can(role, Role.OWNER):
-        raise PermissionDenied("Only owners can remove members.")
+    membership, role = access.membership_for_user(request.user, team_id, membership_id)
+    team = membership.team
+    access.check_can_remove_member(request.user, role, membership)
     try:
         services.membership_remove(membership=membership)
     except ValidationError as exc:

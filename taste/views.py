@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,27 +13,8 @@ from moodboards import access
 from moodboards.models import Role
 
 from . import selectors, services
+from .access import analysis_for_user, profile_for_user
 from .encoders import list_encoders
-from .models import Analysis, TasteProfile
-
-
-def _analysis_for(user, board_id: int, analysis_id: int) -> Analysis:
-    board, _ = access.board_for_user(user, board_id)
-    analysis = Analysis.objects.filter(pk=analysis_id, board=board).first()
-    if analysis is None:
-        raise Http404("Not found")
-    analysis.board = board
-    return analysis
-
-
-def profile_for_user(user, board_id: int, version: int) -> tuple[TasteProfile, Role]:
-    """The one way views fetch a profile: through the board's access rules."""
-    board, role = access.board_for_user(user, board_id)
-    profile = TasteProfile.objects.filter(board=board, version=version).first()
-    if profile is None:
-        raise Http404("Not found")
-    profile.board = board
-    return profile, role
 
 
 @login_required
@@ -53,7 +34,7 @@ def analysis_start(request: HttpRequest, board_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def analysis_detail(request: HttpRequest, board_id: int, analysis_id: int) -> HttpResponse:
-    analysis = _analysis_for(request.user, board_id, analysis_id)
+    analysis = analysis_for_user(request.user, analysis_id, board_id=board_id)
     if analysis.status == "done" and analysis.profile_id:
         for note in analysis.warnings:
             messages.info(request, note)
@@ -66,7 +47,7 @@ def analysis_detail(request: HttpRequest, board_id: int, analysis_id: int) -> Ht
 @login_required
 @require_GET
 def analysis_status(request: HttpRequest, board_id: int, analysis_id: int) -> JsonResponse:
-    analysis = _analysis_for(request.user, board_id, analysis_id)
+    analysis = analysis_for_user(request.user, analysis_id, board_id=board_id)
     return JsonResponse(
         {
             "status": analysis.status,
