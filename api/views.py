@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework import generics, serializers, status
+from rest_framework import generics, parsers, serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -33,7 +33,7 @@ from generation.views import EXPORTS
 from moodboards import access, services
 from moodboards.models import Role
 from moodboards.selectors import board_images, boards_for_user, members_of, teams_for_user
-from moodboards.serving import serve_file
+from moodboards.serving import as_file, serve_file
 from taste import selectors as taste_selectors
 from taste import services as taste_services
 from taste.access import analysis_for_user, profile_by_id_for_user, profile_for_user
@@ -49,6 +49,17 @@ from .pagination import Pagination
 from .schema import TastebaseAutoSchema, api_schema
 from .serializers import MAX_ID
 from .throttling import TokenRateThrottle, UploadRateThrottle
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's parser, plus: a document nested deeper than the decoder's recursion limit
+    is the client's mistake (a 400), not a RecursionError answered as a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the document is nested too deeply.") from None
 
 
 class PassthroughRenderer(BaseRenderer):
@@ -493,9 +504,8 @@ class ProfileExportView(ApiView):
             raise NotFound(f"Exports are: {', '.join(sorted(EXPORTS))}.")
         body = generation_services.profile_export(profile, name)
         response = HttpResponse(body, content_type=EXPORTS[name])
-        stem = f"{profile.board.title}-v{profile.version}".replace(" ", "-").replace('"', "")
-        response["Content-Disposition"] = f'attachment; filename="{stem}-{name}"'
-        response["X-Content-Type-Options"] = "nosniff"
+        stem = f"{profile.board.title}-v{profile.version}".replace(" ", "-")
+        as_file(response, f"{stem}-{name}", download=True)
         response["ETag"] = quote_etag(f"{profile.pk}-{profile.fingerprint[:24]}-{name}")
         return response
 

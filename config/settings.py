@@ -7,11 +7,13 @@ PostgreSQL and Redis/RabbitMQ.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 
 from .env import env, env_bool, env_int, env_list
+from .media import media_storage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Everything the embedded mode writes (database, media, broker queue) lives here.
@@ -33,6 +35,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "axes",  # login lockout; see "Production hardening" below
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served locally, no CDN
@@ -40,9 +43,11 @@ INSTALLED_APPS = [
     "taste",
     "generation",
     "api",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    "config.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -107,6 +114,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username/address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -125,9 +137,9 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-public/"
 STORAGES = {
-    "default": {
-        "BACKEND": env("TASTEBASE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage")
-    },
+    # Local disk (written atomically: a failed write leaves no half file), or an
+    # S3-compatible bucket when TASTEBASE_S3_BUCKET is set (config/media.py).
+    "default": media_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
@@ -212,6 +224,18 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Leases on background work (config/leases.py): a running task renews its lease every
+# quarter of TASTEBASE_LEASE_SECONDS; a sweeper in every worker re-sends work whose
+# lease ran out (killed worker), whose message never reached the broker (it was down),
+# or that waited in the queue longer than TASTEBASE_RESEND_QUEUED_AFTER (a broker that
+# restarted without persistence).
+TASTEBASE_LEASE_SECONDS = env_int("TASTEBASE_LEASE_SECONDS", 120)
+TASTEBASE_SWEEP_SECONDS = env_int("TASTEBASE_SWEEP_SECONDS", 30)
+TASTEBASE_RESEND_QUEUED_AFTER = env_int("TASTEBASE_RESEND_QUEUED_AFTER", 900)
+# Don't let a web request hang on a broker that is down: fail fast, the sweeper sends
+# the task once the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 LOGGING = {
@@ -220,23 +244,59 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Failed logins and lockouts are warnings; every success need not be logged.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Production hardening: on whenever DEBUG is off ---------------------------------
+# What each setting does and what the proxy in front must do: docs/security.md.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the page's fetch() calls read it, as Django documents
+# Lax (Django's default, stated here because the docs promise it): cookies don't ride
+# along on cross-site POSTs, but a link from elsewhere still opens you logged in.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS: list[str] = []
 if not DEBUG and env_bool("TASTEBASE_HTTPS", False):
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+    # The preload flag only asks for a place on the browsers' built-in HTTPS list; the
+    # domain is listed once someone submits it at hstspreload.org. On by default so
+    # `check --deploy` is clean; DJANGO_HSTS_PRELOAD=0 is an explicit opt-out (e.g. a
+    # parent domain with http-only subdomains), and then its warning is silenced.
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS.append("security.W021")
+    # The TLS proxy must set this header itself and drop any value a client sent.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login lockout (django-axes): after TASTEBASE_LOGIN_FAILURE_LIMIT wrong passwords for
+# one username from one address, that pair is locked for TASTEBASE_LOGIN_LOCKOUT_MINUTES
+# (a new failure while locked starts the wait again). Keyed on the pair, not the user
+# alone, so a guesser can't lock the real user out from her own address, and a shared
+# office address doesn't lock colleagues out. Lift a lock: manage.py axes_reset_username.
+AXES_FAILURE_LIMIT = env_int("TASTEBASE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("TASTEBASE_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# Behind a reverse proxy, REMOTE_ADDR is the proxy: set TASTEBASE_TRUSTED_PROXIES to
+# the number of proxies in front of the app so the client's address is read from
+# X-Forwarded-For (config/client_ip.py). Left at 0, X-Forwarded-For is ignored: a
+# client can write anything there.
+TASTEBASE_TRUSTED_PROXIES = env_int("TASTEBASE_TRUSTED_PROXIES", 0)
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
 if not DEBUG and SECRET_KEY == _INSECURE_DEV_KEY and env_bool("TASTEBASE_REQUIRE_SECRET", False):
     raise RuntimeError("Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) in production.")

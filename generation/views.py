@@ -16,7 +16,7 @@ from PIL import Image
 
 from moodboards import access as board_access
 from moodboards.models import Role
-from moodboards.serving import serve_file
+from moodboards.serving import as_file, serve_file
 from taste.access import profile_by_id_for_user, profile_for_user
 
 from . import access, selectors, services
@@ -308,6 +308,8 @@ def preview(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
     except OSError:
         raise Http404("The content image is missing.") from None
+    except ValueError as exc:  # e.g. a content image too small to stylize
+        return JsonResponse({"error": f"No preview for this image: {exc}"}, status=400)
     response = HttpResponse(jpeg, content_type="image/jpeg")
     response["Cache-Control"] = "no-store"
     return response
@@ -335,8 +337,7 @@ def profile_export(request: HttpRequest, board_id: int, version: int, name: str)
         f"profile-export:{profile.pk}:{name}", lambda: services.profile_export(profile, name), None
     )
     response = HttpResponse(body, content_type=EXPORTS[name])
-    if name != "lut-preview.jpg":
-        stem = f"{profile.board.title}-v{profile.version}".replace(" ", "-").replace('"', "")
-        response["Content-Disposition"] = f'attachment; filename="{stem}-{name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    stem = f"{profile.board.title}-v{profile.version}".replace(" ", "-")
+    # The LUT preview is shown on the profile page; the rest are files to keep.
+    download = name != "lut-preview.jpg" or request.GET.get("download") == "1"
+    return as_file(response, f"{stem}-{name}", download=download)

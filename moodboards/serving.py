@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils.http import content_disposition_header
 
 CONTENT_TYPES = {
     "jpg": "image/jpeg",
@@ -27,6 +28,14 @@ def serve_file(field: FieldFile, filename: str, *, download: bool = False) -> Fi
     response = FileResponse(
         fh, content_type=image_content_type(field.name), as_attachment=download, filename=filename
     )
+    return as_file(response, filename, download=download)
+
+
+def as_file(response: HttpResponse, filename: str, *, download: bool) -> HttpResponse:
+    """Mark any response carrying file bytes (stored images, exports) as a file, never a
+    page: nosniff, a CSP sandbox that runs nothing, and a Content-Disposition with a
+    properly escaped name (a board title may hold quotes or non-ASCII)."""
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Disposition"] = content_disposition_header(download, filename)
     return response
