@@ -7,13 +7,17 @@ from pathlib import Path
 os.environ.setdefault("TASTEBASE_VAR_DIR", tempfile.mkdtemp(prefix="tastebase-test-"))
 
 from .env import env_bool
+from .media import media_storage
 from .settings import *  # noqa: F403
 from .settings import DATABASES, STATIC_ROOT, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Local disk, unless TASTEBASE_S3_BUCKET points the tests (and the workers they
+    # start) at an S3-compatible server.
+    # (Local disk is the production class too: atomic writes are part of what's tested.)
+    "default": media_storage(),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Unit tests run tasks inline; tests marked `worker` start a real worker process.
