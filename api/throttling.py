@@ -6,10 +6,14 @@ from settings.TASTEBASE_API_RATES when set (tests lower them); defaults below.
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from .models import ApiToken
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RATES = {"token": "600/min", "uploads": "60/min"}
 
@@ -23,7 +27,14 @@ class _Throttle(SimpleRateThrottle):
         # Read the rate on every call: settings may change (tests), and it's a dict lookup.
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except Exception:
+            # The shared cache (Redis) is down or restarting. Refusing every call
+            # would turn a cache blip into an outage: let calls through, unlimited,
+            # until it is back, and say so in the log.
+            log.warning("Rate limit cache unavailable; %s calls not limited", self.scope)
+            return True
 
 
 class TokenRateThrottle(_Throttle):

@@ -33,9 +33,12 @@ class GenerationAdmin(admin.ModelAdmin):
         "strength",
         "cohesion",
         "seed",
+        "worker",
+        "heartbeat_at",
         "created",
     )
     list_filter = ("backend", "status")
+    readonly_fields = ("enqueued_at", "heartbeat_at", "worker")
     raw_id_fields = ("team", "created_by")
     inlines = [IngredientInline, ContentInline, OutputInline]
 

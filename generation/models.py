@@ -57,6 +57,11 @@ class Generation(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # Background-work lease (config/leases.py): when the task was last sent, and the
+    # worker running it with its last sign of life.
+    enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    worker = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created"]

@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from PIL import Image
 
+from config.safe_storage import STORAGE_FULL_MESSAGE, is_storage_full
 from moodboards import imaging
 from moodboards.models import BoardImage, Team
 from taste.models import TasteProfile
@@ -240,9 +241,11 @@ def generation_create(
                 stored.append(content.file.name)
                 content.save()
             transaction.on_commit(lambda: enqueue(generation))
-    except Exception:
+    except Exception as exc:
         for name in stored:
             default_storage.delete(name)
+        if is_storage_full(exc):
+            raise ValidationError(STORAGE_FULL_MESSAGE) from exc
         raise
     return generation
 
@@ -270,19 +273,10 @@ def generation_rerun(
 
 
 def enqueue(generation: Generation) -> None:
-    from .tasks import run_diffusion_generation, run_generation
+    """Send the batch to its queue (the task picks ml or diffusion by backend)."""
+    from config.leases import dispatch
 
-    task = run_diffusion_generation if generation.backend == Backend.DIFFUSION else run_generation
-    task.delay(generation.pk)
-
-
-def requeue_unfinished_generations() -> int:
-    unfinished = list(
-        Generation.objects.filter(status__in=[GenerationStatus.QUEUED, GenerationStatus.RUNNING])
-    )
-    for generation in unfinished:
-        enqueue(generation)
-    return len(unfinished)
+    dispatch(Generation, generation.pk)
 
 
 # --- running ----------------------------------------------------------------------------

@@ -48,4 +48,4 @@ class BoardImageAdmin(admin.ModelAdmin):
     list_filter = ("status", "content_type")
     search_fields = ("original_name", "sha256", "board__title")
     raw_id_fields = ("board", "uploaded_by")
-    readonly_fields = ("sha256", "phash")
+    readonly_fields = ("sha256", "phash", "enqueued_at", "heartbeat_at", "worker")

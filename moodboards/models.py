@@ -137,6 +137,11 @@ class BoardImage(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created = models.DateTimeField(auto_now_add=True)
+    # Background-work lease (config/leases.py): when the task was last sent, and the
+    # worker running it with its last sign of life.
+    enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    worker = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["position", "id"]

@@ -22,10 +22,13 @@ class AnalysisAdmin(admin.ModelAdmin):
         "done",
         "total",
         "encoder_id",
+        "worker",
+        "heartbeat_at",
         "created",
         "finished",
     )
     list_filter = ("status", "encoder_id")
+    readonly_fields = ("enqueued_at", "heartbeat_at", "worker")
     raw_id_fields = ("board", "requested_by", "profile")
 
 

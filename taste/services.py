@@ -84,20 +84,9 @@ def analysis_start(
 
 
 def _enqueue(analysis_id: int) -> None:
-    from .tasks import analyze_board
+    from config.leases import dispatch
 
-    analyze_board.delay(analysis_id)
-
-
-def requeue_unfinished_analyses() -> int:
-    ids = list(
-        Analysis.objects.filter(
-            status__in=[AnalysisStatus.QUEUED, AnalysisStatus.RUNNING]
-        ).values_list("id", flat=True)
-    )
-    for analysis_id in ids:
-        _enqueue(analysis_id)
-    return len(ids)
+    dispatch(Analysis, analysis_id)
 
 
 # --- running ----------------------------------------------------------------------------

@@ -126,6 +126,9 @@ def _worker_env() -> dict[str, str]:
     # Small embedding batches: progress moves often enough for a test to stop a
     # worker half-way through an analysis.
     env["TASTEBASE_EMBED_BATCH"] = "4"
+    # Short leases: a killed worker's work is re-sent within seconds, not minutes.
+    env.setdefault("TASTEBASE_LEASE_SECONDS", "6")
+    env.setdefault("TASTEBASE_SWEEP_SECONDS", "1")
     if db["ENGINE"].endswith("sqlite3"):
         env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
     else:
@@ -146,12 +149,12 @@ def start_worker(transactional_db, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     procs: list[subprocess.Popen] = []
 
-    def start(queues: str = "default,ml", name: str = "w") -> subprocess.Popen:
+    def start(queues: str = "default,ml", name: str = "w", pool: str = "solo") -> subprocess.Popen:
         log_path = Path(settings.VAR_DIR) / f"worker-{name}-{time.time_ns()}.log"
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queues,
-                 "-c", "1", "--pool", "solo", "-l", "info", "--without-gossip", "--without-mingle",
+                 "-c", "1", "--pool", pool, "-l", "info", "--without-gossip", "--without-mingle",
                  "--without-heartbeat", "-n", f"{name}-{os.getpid()}-{len(procs)}@%h"],
                 cwd=ROOT, env=_worker_env(), stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
