@@ -113,7 +113,9 @@ def _prepare(rgb: Image.Image) -> _Prepared:
     arr = np.asarray(small, dtype=np.float32) / 255.0
     top, left = (TRANSFORM_SIZE - h) // 2, (TRANSFORM_SIZE - w) // 2
     pad = ((top, TRANSFORM_SIZE - h - top), (left, TRANSFORM_SIZE - w - left), (0, 0))
-    padded = np.pad(arr, pad, mode="symmetric") if (top or left) else arr
+    # Pad whenever a side is short, even by one pixel (top and left are then both 0).
+    square = (h, w) == (TRANSFORM_SIZE, TRANSFORM_SIZE)
+    padded = arr if square else np.pad(arr, pad, mode="symmetric")
     return _Prepared(
         vector=_predictor().predict(rgb),
         padded=np.ascontiguousarray(padded, dtype=np.float32),

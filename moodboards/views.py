@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from html import escape
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -10,19 +12,93 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
 from taste import selectors as taste_selectors
 
 from . import access, selectors, services
 from .forms import BoardForm, CaptionForm, InviteForm, NewBoardForm, RoleForm, SignupForm, TeamForm
-from .models import BoardImage, ImageStatus, Role
+from .models import Board, BoardImage, ImageStatus, Role
 from .serving import serve_file
 
 
 def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
+
+
+_ID_MARKER = 987654321
+
+
+def _url_for_ids(name: str, *args: object) -> Callable[[int], str]:
+    """`image_id -> reverse(name, args=[board_id, image_id, *rest])` at the cost of one
+    `reverse`: reverse once with a marker for the image id, then fill each id in.
+    Three `{% url %}` per tile were a third of the time of a 500-image board page.
+    """
+    head, _, tail = reverse(name, args=[*args[:1], _ID_MARKER, *args[1:]]).rpartition(
+        str(_ID_MARKER)
+    )
+    return lambda image_id: f"{head}{image_id}{tail}"
+
+
+def _grid_tiles(request: HttpRequest, board: Board, *, can_edit: bool) -> list[SafeString]:
+    """The HTML of each of the grid's tiles, in board order.
+
+    Tiles are built here rather than in a template loop: for a 500-image board the
+    template engine spent ~50 ms on them, plain string formatting spends a few.
+    """
+    detail = _url_for_ids("image_detail", board.pk)
+    thumb = _url_for_ids("image_file", board.pk, "thumb")
+    delete = _url_for_ids("image_delete", board.pk)
+    csrf = csrf_input(request) if can_edit else ""
+    return [
+        _tile_html(
+            image, detail(image.id), thumb(image.id), delete(image.id) if can_edit else "", csrf
+        )
+        for image in selectors.board_grid_images(board)
+    ]
+
+
+def _tile_html(
+    image: selectors.GridImage, detail_url: str, thumb_url: str, delete_url: str, csrf: str
+) -> SafeString:
+    """One grid tile. Every stored text is escaped (`html.escape`, as Django's
+    `escape` does); URLs are made by `reverse` from integer ids."""
+    name = escape(image.original_name)
+    if image.status == ImageStatus.READY:
+        picture = (
+            f'<img src="{thumb_url}" alt="{escape(image.caption or image.original_name)}" '
+            f'loading="lazy" width="{image.width}" height="{image.height}">'
+        )
+    elif image.status == ImageStatus.FAILED:
+        picture = f'<div class="placeholder">Could not process: {escape(image.error)}</div>'
+    else:
+        waiting = f'<small class="waiting">{escape(image.error)}</small>' if image.error else ""
+        picture = (
+            '<div class="placeholder"><span class="spinner" aria-hidden="true"></span> '
+            f"Processing…{waiting}</div>"
+        )
+    caption = (
+        f"<figcaption>{escape(Truncator(image.caption).chars(80))}</figcaption>"
+        if image.caption
+        else ""
+    )
+    remove = (
+        f'<form method="post" action="{delete_url}" class="tile-remove">{csrf}'
+        f'<button type="submit" title="Remove from board" aria-label="Remove {name}">×</button>'
+        "</form>"
+        if delete_url
+        else ""
+    )
+    draggable = ' draggable="true"' if delete_url else ""
+    # Safe: every stored text above is escaped, and the URLs hold integers only.
+    return mark_safe(
+        f'<figure class="tile {escape(image.status)}" data-id="{image.id}"{draggable}>'
+        f'<a href="{detail_url}" title="{name}">{picture}</a>{caption}{remove}</figure>\n'
+    )
 
 
 # --- account ---------------------------------------------------------------------
@@ -90,12 +166,13 @@ def board_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def board_detail(request: HttpRequest, board_id: int) -> HttpResponse:
     board, role = access.board_for_user(request.user, board_id)
+    can_edit = access.can(role, Role.EDITOR)
     ctx = {
         "board": board,
         "role": role,
-        "can_edit": access.can(role, Role.EDITOR),
+        "can_edit": can_edit,
         "can_manage": access.can(role, Role.OWNER),
-        "images": selectors.board_images(board),
+        "tiles": _grid_tiles(request, board, can_edit=can_edit),
         "form": BoardForm(instance=board),
         "members": selectors.members_of(board.team),
         "share_url": request.build_absolute_uri(reverse("shared_board", args=[board.share_token]))
@@ -112,11 +189,9 @@ def board_detail(request: HttpRequest, board_id: int) -> HttpResponse:
 def board_grid(request: HttpRequest, board_id: int) -> HttpResponse:
     """The grid alone, for the page to refresh after uploads without a reload."""
     board, role = access.board_for_user(request.user, board_id)
-    ctx = {
-        "board": board,
-        "images": selectors.board_images(board),
-        "can_edit": access.can(role, Role.EDITOR),
-    }
+    can_edit = access.can(role, Role.EDITOR)
+    tiles = _grid_tiles(request, board, can_edit=can_edit)
+    ctx = {"board": board, "tiles": tiles, "can_edit": can_edit}
     response = render(request, "moodboards/_grid.html", ctx)
     response["X-Processing"] = str(board.images.filter(status=ImageStatus.PROCESSING).count())
     return response

@@ -16,6 +16,7 @@ Two encoders exist:
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import queue
 import threading
@@ -235,10 +236,12 @@ class OpenClipEncoder(Encoder):
         self.dim = 0
 
     def _check_installed(self) -> tuple[bool, str]:
-        try:
-            import open_clip  # noqa: F401
-            import torch  # noqa: F401
-        except ImportError:
+        # Look the packages up without importing them: importing torch takes seconds and
+        # hundreds of MB, and every web process asks this for the board page's panel.
+        if (
+            importlib.util.find_spec("open_clip") is None
+            or importlib.util.find_spec("torch") is None
+        ):
             return False, (
                 "The open_clip_torch and torch packages are not installed. Install the "
                 "project's pinned torch, torchvision and open_clip_torch versions."

@@ -29,7 +29,9 @@ def profiles_of(board: Board):
 
 
 def latest_profile(board: Board) -> TasteProfile | None:
-    return board.profiles.order_by("-version").first()
+    # For the board page's panel: leave out the per-image JSON (tens of kB on a big
+    # board) that only the profile page reads.
+    return board.profiles.defer("images", "changes").order_by("-version").first()
 
 
 def active_analysis(board: Board) -> Analysis | None:

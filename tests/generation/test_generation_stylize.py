@@ -102,3 +102,12 @@ def test_preview_is_fast_enough_for_a_slider(chelsea, mono_style):
     assert max(out.size) == 256
     # Generous for a shared CI core; the bench reports the real p50 (~0.25 s).
     assert float(np.median(times)) < 1.0
+
+
+@pytest.mark.parametrize("size", [(320, 319), (319, 320), (1000, 997)])
+def test_nearly_square_images_are_padded_too(chelsea, mono_style, size):
+    # The short side lands one pixel under the network's 384 (top and left padding
+    # are both 0): it still needs padding to the square the network takes.
+    content = chelsea.resize(size)
+    assert max(preview(content, mono_style, 0.8).size) == 384
+    assert stylize(content, mono_style, strength=0.8).size == size
