@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
 import imagehash
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
 
 # Formats we accept, as Pillow names them. MPO is how Pillow reads many camera JPEGs.
 ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "TIFF", "HEIF", "AVIF")
@@ -86,9 +87,7 @@ def open_first_frame(data: bytes, *, max_pixels: int) -> Image.Image:
                 raise ImageRejected("The image has no pixels.")
             image.seek(0)
             image.load()
-            oriented = ImageOps.exif_transpose(image)
-            if oriented is None:  # pragma: no cover - only with in_place=True
-                oriented = image
+            oriented = _upright(image)
             oriented.format = image.format
             return oriented
     except ImageRejected:
@@ -103,10 +102,41 @@ def open_first_frame(data: bytes, *, max_pixels: int) -> Image.Image:
         raise ImageRejected(
             f"The image has too many pixels, over the {_limit(max_pixels)}."
         ) from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError, TypeError) as exc:
         # Truncated or corrupt data: Pillow raises OSError("image file is truncated")
-        # and friends only when it actually decodes the pixels.
+        # and friends only when it actually decodes the pixels; its AVIF decoder says
+        # RuntimeError("Failed to decode frame 0: …"), and a TIFF tag of the wrong type
+        # (strip offsets as a fraction) TypeError from inside load().
         raise ImageRejected(f"The image is damaged or incomplete ({_short(exc)}).") from None
+
+
+# EXIF orientation -> the transpose that shows the picture upright.
+_ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The image with its EXIF orientation applied."""
+    try:
+        oriented = ImageOps.exif_transpose(image)
+        return image if oriented is None else oriented
+    except (TypeError, ValueError, KeyError, struct.error):
+        # exif_transpose rotates, then re-writes the EXIF block into the copy; a corrupt
+        # tag (a rational stored as raw bytes…) breaks that re-write, not the picture.
+        # We serve no metadata anyway, so turn the pixels ourselves.
+        try:
+            orientation = image.getexif().get(ExifTags.Base.Orientation)
+        except (TypeError, ValueError, KeyError, struct.error, OSError, SyntaxError):
+            orientation = None
+        method = _ORIENTATION_TRANSPOSE.get(orientation)
+        return image.transpose(method) if method is not None else image.copy()
 
 
 def _limit(max_pixels: int) -> str:
@@ -135,7 +165,9 @@ def inspect_image(data: bytes, *, max_pixels: int) -> InspectedImage:
 
 def _for_hashing(image: Image.Image) -> Image.Image:
     # pHash works on a 32x32 grey image; shrinking first keeps it fast on 50 MP files.
-    small = image.copy()
+    # Pillow can't shrink the 16-bit modes (I;16, I;16B…) by uneven factors ("image has
+    # wrong mode"): widen them to 32-bit I first, which loses nothing.
+    small = image.convert("I") if image.mode.startswith("I;16") else image.copy()
     small.thumbnail((256, 256))
     return _flatten(small).convert("L")
 
@@ -148,9 +180,12 @@ def _flatten(image: Image.Image) -> Image.Image:
     """RGB (or RGBA kept for PNG output); palette and CMYK images made displayable."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         return image.convert("RGBA")
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        # 16-bit greyscale TIFFs/PNGs: scale to 8 bits rather than clip to white.
-        return image.point(lambda v: v / 256).convert("L").convert("RGB")
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        # 16-bit greyscale TIFFs/PNGs: scale to 8 bits rather than clip to white. Pillow's
+        # point() takes only I, I;16 and F, so big-endian I;16B (scientific TIFFs) goes
+        # through I first, losslessly.
+        wide = image if image.mode in ("I", "I;16", "F") else image.convert("I")
+        return wide.point(lambda v: v / 256).convert("L").convert("RGB")
     return image.convert("RGB")
 
 

@@ -6,8 +6,10 @@ hard caps, so path traversal can't write anywhere and a ZIP bomb can't fill memo
 
 from __future__ import annotations
 
+import lzma
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -71,8 +73,14 @@ def expand_zip(name: str, stream: IO[bytes], limits: UploadLimits) -> Iterator[C
     try:
         archive = zipfile.ZipFile(stream)
         members = [m for m in archive.infolist() if not _skip_member(m)]
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        # NotImplementedError: a central directory claiming a ZIP version from the future.
         yield Candidate(name, None, "The ZIP archive is damaged and could not be opened.")
+        return
+    if not members:
+        # Without this an empty archive (or one of folders and .DS_Store) got no result
+        # at all: the user would see their upload silently vanish.
+        yield Candidate(name, None, "The ZIP holds no files to add: it is empty or only folders.")
         return
     # Checks on the whole archive first: refuse it before reading a single member.
     unsafe = [m.filename for m in members if _unsafe_member(m.filename)]
@@ -115,8 +123,12 @@ def expand_zip(name: str, stream: IO[bytes], limits: UploadLimits) -> Iterator[C
             with archive.open(member) as fh:
                 # Headers can lie about sizes: cap the actual bytes read too.
                 data = read_capped(fh, limits.max_file_bytes)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, ValueError) as exc:
-            # RuntimeError: encrypted member; NotImplementedError: unknown compression.
+        except (
+            zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, ValueError, EOFError,
+            zlib.error, lzma.LZMAError,
+        ) as exc:  # fmt: skip
+            # RuntimeError: encrypted member; NotImplementedError: unknown compression;
+            # zlib/lzma errors and EOFError: a damaged compressed stream (bz2 says OSError).
             yield Candidate(label, None, f"Could not read this file from the ZIP ({exc}).")
             continue
         if data is None:
