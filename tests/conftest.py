@@ -214,3 +214,39 @@ def wait_until_ready():
         )
 
     return wait
+
+
+@pytest.fixture
+def world(board, alice, bob, fill_board, image) -> dict:
+    """One of everything in alice's team, by URL parameter name: images, a profile, a
+    generation, an API token. The URL-conf walks (access, CSRF, served files) fill
+    every route's parameters from it."""
+    from api import services as token_services
+    from generation import services as generation_services
+    from taste import services as taste_services
+
+    fill_board(board, alice, per_look=2)
+    analysis = taste_services.analysis_start(board=board, user=alice)
+    profile = taste_services.analysis_run(analysis_id=analysis.pk).profile
+    with image.display.open("rb") as fh:
+        content = generation_services.ContentSpec("c.jpg", fh.read(), image)
+    generation = generation_services.generation_create(
+        team=board.team, user=alice, ingredients=[generation_services.IngredientSpec(profile, None, 1.0)],
+        count=1, contents=[content],
+    )  # fmt: skip
+    generation_services.generation_run(generation_id=generation.pk)
+    token, secret = token_services.token_create(user=alice, name="alice's script")
+    return {
+        "board_id": board.pk,
+        "image_id": image.pk,
+        "team_id": board.team_id,
+        "membership_id": board.team.memberships.get(user=bob).pk,
+        "analysis_id": analysis.pk,
+        "version": profile.version,
+        "generation_id": generation.pk,
+        "index": 0,
+        "kind": "thumb",
+        "name": "look.cube",
+        "token_id": token.pk,
+        "api_secret": secret,
+    }

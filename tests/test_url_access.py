@@ -13,10 +13,6 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from api import services as token_services
-from generation import services as generation_services
-from taste import services as taste_services
-
 
 def _routes(patterns=None, prefix: str = ""):
     for p in patterns if patterns is not None else get_resolver().url_patterns:
@@ -33,35 +29,6 @@ ROUTES = [
     # (tested with wrong and revoked tokens in tests/moodboards/test_access_matrix.py).
     if not route.startswith(("admin/", "s/")) and "<" in route
 ]
-
-
-@pytest.fixture
-def world(board, alice, bob, fill_board, image):
-    """One of everything in alice's team."""
-    fill_board(board, alice, per_look=2)
-    analysis = taste_services.analysis_start(board=board, user=alice)
-    profile = taste_services.analysis_run(analysis_id=analysis.pk).profile
-    with image.display.open("rb") as fh:
-        content = generation_services.ContentSpec("c.jpg", fh.read(), image)
-    generation = generation_services.generation_create(
-        team=board.team, user=alice, ingredients=[generation_services.IngredientSpec(profile, None, 1.0)],
-        count=1, contents=[content],
-    )  # fmt: skip
-    generation_services.generation_run(generation_id=generation.pk)
-    token, _ = token_services.token_create(user=alice, name="alice's script")
-    return {
-        "board_id": board.pk,
-        "image_id": image.pk,
-        "team_id": board.team_id,
-        "membership_id": board.team.memberships.get(user=bob).pk,
-        "analysis_id": analysis.pk,
-        "version": profile.version,
-        "generation_id": generation.pk,
-        "index": 0,
-        "kind": "thumb",
-        "name": "look.cube",
-        "token_id": token.pk,
-    }
 
 
 def _fill(route: str, values: dict) -> str:

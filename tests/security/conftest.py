@@ -14,10 +14,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern
 
-from api import services as token_services
-from generation import services as generation_services
 from moodboards import services as board_services
-from taste import services as taste_services
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,37 +66,10 @@ def fill_route(route: str, values: dict) -> str:
 
 
 @pytest.fixture
-def world(board, alice, bob, fill_board, image):
-    """One of everything in alice's team: images, a profile, a generation, a share
-    link, an API token."""
-    fill_board(board, alice, per_look=2)
-    analysis = taste_services.analysis_start(board=board, user=alice)
-    profile = taste_services.analysis_run(analysis_id=analysis.pk).profile
-    with image.display.open("rb") as fh:
-        content = generation_services.ContentSpec("c.jpg", fh.read(), image)
-    generation = generation_services.generation_create(
-        team=board.team, user=alice, ingredients=[generation_services.IngredientSpec(profile, None, 1.0)],
-        count=1, contents=[content],
-    )  # fmt: skip
-    generation_services.generation_run(generation_id=generation.pk)
-    token, secret = token_services.token_create(user=alice, name="alice's script")
+def world(world, board):
+    """The shared world (tests/conftest.py) plus a share link and the admin's values."""
     shared = board_services.board_share_enable(board=board)
-    return {
-        "board_id": board.pk,
-        "image_id": image.pk,
-        "team_id": board.team_id,
-        "membership_id": board.team.memberships.get(user=bob).pk,
-        "analysis_id": analysis.pk,
-        "version": profile.version,
-        "generation_id": generation.pk,
-        "index": 0,
-        "kind": "thumb",
-        "name": "look.cube",
-        "token_id": token.pk,
-        "token": shared.share_token,
-        "api_secret": secret,
-        **ADMIN_VALUES,
-    }
+    return {**world, "token": shared.share_token, **ADMIN_VALUES}
 
 
 @pytest.fixture
