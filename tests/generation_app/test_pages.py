@@ -162,6 +162,26 @@ def test_preview_checks_access(client, charlie, profile, content):
     assert response.status_code == 404
 
 
+def test_preview_of_an_image_too_small_to_stylize_says_so(
+    client, bob, board, profile, django_capture_on_commit_callbacks
+):
+    from moodboards import services as board_services
+    from moodboards.samples import encode, sample_image
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tiny = board_services.board_add_image(
+            board=board, user=bob, name="icon.png", data=encode(sample_image("coffee").resize((24, 16)), "PNG")
+        )  # fmt: skip
+    client.force_login(bob)
+    body = {"content": tiny.image_id, "strength": 0.7,
+            "ingredients": [{"profile": profile.pk, "cluster": "all", "weight": 1}]}  # fmt: skip
+    response = client.post(
+        reverse("generation_preview"), json.dumps(body), content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert "too small to stylize" in response.json()["error"]
+
+
 def test_preview_with_garbage_is_400(client, bob):
     client.force_login(bob)
     response = client.post(reverse("generation_preview"), b"{nope", content_type="application/json")
