@@ -504,8 +504,7 @@ class ProfileExportView(ApiView):
             raise NotFound(f"Exports are: {', '.join(sorted(EXPORTS))}.")
         body = generation_services.profile_export(profile, name)
         response = HttpResponse(body, content_type=EXPORTS[name])
-        stem = f"{profile.board.title}-v{profile.version}".replace(" ", "-")
-        as_file(response, f"{stem}-{name}", download=True)
+        as_file(response, generation_services.profile_export_filename(profile, name), download=True)
         response["ETag"] = quote_etag(f"{profile.pk}-{profile.fingerprint[:24]}-{name}")
         return response
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -166,29 +167,34 @@ def hold(model: type[models.Model], pk: int, *, worker: str, renew: bool = True)
     inside the caller's transaction) skips the renewing thread.
     """
     kind = work_kind(model)
+    worker = worker[: model._meta.get_field("worker").max_length]
     now = timezone.now()
     free = Q(heartbeat_at__isnull=True) | Q(
         heartbeat_at__lt=now - timedelta(seconds=lease_seconds())
     )
-    held = kind.rows().filter(free, pk=pk).update(heartbeat_at=now, worker=worker[:200])
+    held = kind.rows().filter(free, pk=pk).update(heartbeat_at=now, worker=worker)
     if not held:
         yield False
         return
     stop = threading.Event()
-    beat = threading.Thread(
-        target=_renew, args=(model, pk, worker, stop), name=f"lease-{kind.label}-{pk}", daemon=True
-    )
+    beat = None
     if renew:
+        beat = threading.Thread(
+            target=_renew,
+            args=(model, pk, worker, stop),
+            name=f"lease-{kind.label}-{pk}",
+            daemon=True,
+        )
         beat.start()
     try:
         yield True
     finally:
         stop.set()
-        if renew:
+        if beat is not None:
             beat.join()
         try:
             # Let the next delivery (a Celery retry after a database outage, say) in at once.
-            model.objects.filter(pk=pk, worker=worker[:200]).update(heartbeat_at=None)
+            model.objects.filter(pk=pk, worker=worker).update(heartbeat_at=None)
         except Exception:  # the database is down: the lease simply runs out
             log.warning("Could not release the lease on %s %s", kind.label, pk, exc_info=True)
 
@@ -198,7 +204,7 @@ def _renew(model: type[models.Model], pk: int, worker: str, stop: threading.Even
     try:
         while not stop.wait(interval):
             try:
-                model.objects.filter(pk=pk, worker=worker[:200]).update(heartbeat_at=timezone.now())
+                model.objects.filter(pk=pk, worker=worker).update(heartbeat_at=timezone.now())
             except Exception:  # a database restart: try again next beat
                 log.warning("Lease renewal failed for %s %s", model.__name__, pk, exc_info=True)
                 connection.close()
@@ -221,7 +227,7 @@ def start_sweeper(interval: float | None = None) -> threading.Thread:
             except Exception:  # database or broker down: the next round tries again
                 log.warning("Sweep failed", exc_info=True)
                 connection.close()
-            threading.Event().wait(interval)
+            time.sleep(interval)
 
     thread = threading.Thread(target=loop, name="lease-sweeper", daemon=True)
     thread.start()

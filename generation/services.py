@@ -489,7 +489,24 @@ LUT_SAMPLE = "coffee"  # the same photo for every profile, so previews compare
 
 
 def profile_export(profile: TasteProfile, name: str) -> bytes:
-    """Prompt text, .ase/.gpl swatches, a 33³ .cube LUT, or the LUT's before/after."""
+    """Prompt text, .ase/.gpl swatches, a 33³ .cube LUT, or the LUT's before/after.
+
+    Versions are immutable, so each export is computed once and kept in the cache,
+    for the page and the API alike.
+    """
+    from django.core.cache import cache
+
+    return cache.get_or_set(
+        f"profile-export:{profile.pk}:{name}", lambda: _build_export(profile, name), None
+    )
+
+
+def profile_export_filename(profile: TasteProfile, name: str) -> str:
+    """The name a download is saved under: board title, version and export."""
+    return f"{profile.board.title}-v{profile.version}-{name}".replace(" ", "-")
+
+
+def _build_export(profile: TasteProfile, name: str) -> bytes:
     from . import exports
 
     data = profile.data

@@ -7,7 +7,6 @@ import random
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -332,12 +331,7 @@ def profile_export(request: HttpRequest, board_id: int, version: int, name: str)
     profile, _ = profile_for_user(request.user, board_id, version)
     if name not in EXPORTS:
         raise Http404("Not found")
-    # Versions are immutable, so an export is computed once and kept.
-    body = cache.get_or_set(
-        f"profile-export:{profile.pk}:{name}", lambda: services.profile_export(profile, name), None
-    )
-    response = HttpResponse(body, content_type=EXPORTS[name])
-    stem = f"{profile.board.title}-v{profile.version}".replace(" ", "-")
+    response = HttpResponse(services.profile_export(profile, name), content_type=EXPORTS[name])
     # The LUT preview is shown on the profile page; the rest are files to keep.
     download = name != "lut-preview.jpg" or request.GET.get("download") == "1"
-    return as_file(response, f"{stem}-{name}", download=download)
+    return as_file(response, services.profile_export_filename(profile, name), download=download)

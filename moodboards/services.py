@@ -372,19 +372,18 @@ def image_process(*, image_id: int) -> BoardImage | None:
         )
         raise StorageFull(str(exc)) from exc
     display_name, thumb_name = written
+    updated = 0
     try:
         updated = BoardImage.objects.filter(pk=image_id).update(
             display=display_name, thumbnail=thumb_name, status=ImageStatus.READY, error=""
         )
-    except Exception:
-        # The database is away (a restart): the row doesn't point at the new files,
-        # so they must not outlive this attempt. The task is retried.
-        for name in written:
-            default_storage.delete(name)
-        raise
-    if not updated:  # the image was deleted while we worked
-        for name in (display_name, thumb_name):
-            default_storage.delete(name)
+    finally:
+        if not updated:
+            # The image was deleted while we worked, or the database is away (a
+            # restart; the task is retried): no row points at the new files.
+            for name in written:
+                default_storage.delete(name)
+    if not updated:
         return None
     for name in old:
         if name not in (display_name, thumb_name):
