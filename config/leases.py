@@ -102,12 +102,17 @@ def work_kind(model: type[models.Model]) -> WorkKind:
 
 
 def dispatch(model: type[models.Model], pk: int) -> bool:
-    """Send the task for one row. A broker outage is logged, not raised: the row keeps
-    ``enqueued_at`` NULL and a sweeper sends it when the broker is back, so the request
-    that saved the row still succeeds and nothing is lost."""
+    """Send the task for one row, from its on_commit hook. Never raises: a broker or
+    database outage is logged, the row keeps ``enqueued_at`` NULL and a sweeper sends
+    it later. An exception here would reach the request that committed the row and
+    make it clean up work that was in fact saved."""
     kind = work_kind(model)
-    model.objects.filter(pk=pk).update(enqueued_at=timezone.now())
-    return _send(kind, pk)
+    try:
+        model.objects.filter(pk=pk).update(enqueued_at=timezone.now())
+        return _send(kind, pk)
+    except Exception as exc:  # the database went away right after the commit
+        log.warning("Could not dispatch the %s %s task (%s); a sweeper will", kind.label, pk, exc)
+        return False
 
 
 def _send(kind: WorkKind, pk: int) -> bool:

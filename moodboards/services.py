@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -248,6 +248,7 @@ def board_add_image(
         status=ImageStatus.PROCESSING,
     )
     stored_name = ""
+    committing = False
     try:
         with transaction.atomic():
             # Lock the board row: positions stay unique when uploads run in parallel.
@@ -259,12 +260,21 @@ def board_add_image(
             image.save()
             Board.objects.filter(pk=board.pk).update(updated=timezone.now())
             transaction.on_commit(lambda: _enqueue_processing(image.pk))
+            committing = True
     except IntegrityError:
         # The same bytes landed from a parallel upload between our check and insert.
         if stored_name:
             default_storage.delete(stored_name)
         return UploadResult(name, "duplicate", "Already on the board.")
     except Exception as exc:
+        if committing and isinstance(exc, (OperationalError, InterfaceError)):
+            # The connection broke during COMMIT (a database restart): the row may
+            # have been saved. Keep its file: an unreferenced file is harmless (backup
+            # lists it as an orphan), a row without its file would be a broken image.
+            log.error(
+                "Upload of %r: the commit's outcome is unknown; file %s kept", name, stored_name
+            )
+            raise
         if stored_name:
             default_storage.delete(stored_name)
         if is_storage_full(exc):

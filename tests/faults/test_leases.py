@@ -75,3 +75,29 @@ def test_finished_work_is_never_held_or_resent(image):
         assert not held
     BoardImage.objects.filter(pk=image.pk).update(enqueued_at=None, heartbeat_at=None)
     assert leases.sweep()["image"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_survives_the_database_failing_right_after_its_commit(board, alice):
+    """The on_commit dispatch can meet a database that went away just after the
+    commit. The upload was saved: it must keep its file and say "added", and the
+    sweeper sends its task later (enqueued_at stays NULL)."""
+    from django.db import OperationalError, connection
+
+    from moodboards import services
+    from moodboards.samples import sample_jpeg
+
+    def fail_dispatch_bookkeeping(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and "enqueued_at" in sql:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(fail_dispatch_bookkeeping):
+        result = services.board_add_image(
+            board=board, user=alice, name="coffee.jpg", data=sample_jpeg("coffee")
+        )
+    assert result.status == "added"
+    image = BoardImage.objects.get(pk=result.image_id)
+    assert image.enqueued_at is None and image.status == "processing"
+    with image.original.open("rb") as fh:
+        assert fh.read() == sample_jpeg("coffee")

@@ -91,7 +91,9 @@ class UploadLoad:
             return len(self.accepted)
 
 
-def _assert_nothing_lost_or_half_written(stack: Stack, accepted: set[int]) -> None:
+def _assert_nothing_lost_or_half_written(
+    stack: Stack, accepted: set[int], failed_requests: int
+) -> None:
     # Every accepted upload is on the board and gets its thumbnail: none is stuck.
     rows = stack.board_images()
     on_board = {r["id"] for r in rows}
@@ -100,8 +102,13 @@ def _assert_nothing_lost_or_half_written(stack: Stack, accepted: set[int]) -> No
     rows = stack.board_images()
     assert {r["status"] for r in rows} == {"ready"}, [r for r in rows if r["status"] != "ready"]
     # Storage holds exactly what the rows point at: no orphan or half-written file.
+    # Every row's original is there (each row became ready from it). A request that
+    # failed while its COMMIT was cut off may leave its file unreferenced (the row's
+    # fate was unknown, so the file was kept): at most one per failed request.
     originals = stack.media_files("originals")
-    assert len(originals) == len(rows), (len(originals), len(rows))
+    assert len(rows) <= len(originals) <= len(rows) + failed_requests, (
+        len(originals), len(rows), failed_requests,
+    )  # fmt: skip
     assert not [p for p in stack.media_files("") if p.name.startswith(".partial-")]
     assert len(stack.media_files("derived")) == 2 * len(rows)
 
@@ -137,7 +144,7 @@ def test_postgres_restart_under_upload_load_loses_nothing(stack):
     # hang), and none after it came back.
     late = [f for f in load.failures if f[0] > restarted + 5]
     assert not late, late
-    _assert_nothing_lost_or_half_written(stack, set(load.accepted))
+    _assert_nothing_lost_or_half_written(stack, set(load.accepted), len(load.failures))
 
 
 def test_redis_restart_under_upload_load_loses_nothing(stack):
@@ -154,7 +161,7 @@ def test_redis_restart_under_upload_load_loses_nothing(stack):
         _wait_for_uploads(load, load.count() + 10)
     assert during > 0, "uploads must keep working while Redis is down"
     assert not load.failures, load.failures[:5]
-    _assert_nothing_lost_or_half_written(stack, set(load.accepted))
+    _assert_nothing_lost_or_half_written(stack, set(load.accepted), len(load.failures))
 
 
 def test_postgres_restart_mid_analysis_finishes_one_version(stack):
