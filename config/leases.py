@@ -1,7 +1,8 @@
 """Leases on background work: which worker runs what, and what must be sent again.
 
-Three kinds of rows stand for background work: an image being processed, an analysis,
-a generation batch. Each carries
+Rows that stand for background work (an image being processed, an analysis, a
+generation batch) inherit ``LeasedWork``, and each app registers its kind of work here
+(``register``, from its own tasks module). Each row carries
 - ``enqueued_at``: when a task message for it was last handed to the broker (NULL:
   never, e.g. the broker was down when the row was committed);
 - ``heartbeat_at`` and ``worker``: the lease of the worker running it, renewed every
@@ -41,12 +42,25 @@ def lease_seconds() -> float:
     return float(settings.TASTEBASE_LEASE_SECONDS)
 
 
+class LeasedWork(models.Model):
+    """The lease fields every row of background work carries (see the module docstring)."""
+
+    # When a task message for the row was last handed to the broker (NULL: never).
+    enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The worker running it, and its last sign of life.
+    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
+    worker = models.CharField(max_length=200, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+
 @dataclass(frozen=True)
 class WorkKind:
     """One kind of background work: its rows, which of them are unfinished, its task."""
 
     label: str
-    model: type[models.Model]
+    model: type[LeasedWork]
     unfinished: Q
     send: Callable[[int], None]
 
@@ -54,48 +68,32 @@ class WorkKind:
         return self.model.objects.filter(self.unfinished)
 
 
+# Filled by the apps, each from its own tasks module (imported by its AppConfig.ready):
+# config knows the mechanism, the apps know their work.
+_KINDS: dict[type[models.Model], WorkKind] = {}
+
+
+def register(
+    label: str, model: type[LeasedWork], *, unfinished: Q, send: Callable[[int], None]
+) -> WorkKind:
+    """Declare a kind of leased work: the sweeper watches its unfinished rows and
+    ``dispatch`` sends them with ``send(pk)``. Registering a model again replaces it."""
+    kind = WorkKind(label, model, unfinished, send)
+    _KINDS[model] = kind
+    return kind
+
+
 def work_kinds() -> list[WorkKind]:
-    # Imported here: config is loaded before the apps are.
-    from generation.models import Backend, Generation, GenerationStatus
-    from moodboards.models import BoardImage, ImageStatus
-    from taste.models import Analysis, AnalysisStatus
-
-    def send_image(pk: int) -> None:
-        from moodboards.tasks import process_image
-
-        process_image.delay(pk)
-
-    def send_analysis(pk: int) -> None:
-        from taste.tasks import analyze_board
-
-        analyze_board.delay(pk)
-
-    def send_generation(pk: int) -> None:
-        from generation.tasks import run_diffusion_generation, run_generation
-
-        backend = Generation.objects.filter(pk=pk).values_list("backend", flat=True).first()
-        task = run_diffusion_generation if backend == Backend.DIFFUSION else run_generation
-        task.delay(pk)
-
-    return [
-        WorkKind("image", BoardImage, Q(status=ImageStatus.PROCESSING), send_image),
-        WorkKind(
-            "analysis",
-            Analysis,
-            Q(status__in=[AnalysisStatus.QUEUED, AnalysisStatus.RUNNING]),
-            send_analysis,
-        ),
-        WorkKind(
-            "generation",
-            Generation,
-            Q(status__in=[GenerationStatus.QUEUED, GenerationStatus.RUNNING]),
-            send_generation,
-        ),
-    ]
+    return list(_KINDS.values())
 
 
 def work_kind(model: type[models.Model]) -> WorkKind:
-    return next(kind for kind in work_kinds() if kind.model is model)
+    try:
+        return _KINDS[model]
+    except KeyError:
+        raise LookupError(
+            f"{model.__name__} is not registered as leased work (config.leases.register)"
+        ) from None
 
 
 # --- sending ---------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
+from config.leases import LeasedWork
 from moodboards.models import BoardImage, Team
 from taste.models import TasteProfile
 
@@ -26,7 +27,7 @@ class GenerationStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class Generation(models.Model):
+class Generation(LeasedWork):
     """One press of Generate. Its fields are the recipe, frozen when it is made:
     re-running or tweaking makes a new Generation."""
 
@@ -57,11 +58,6 @@ class Generation(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
-    # Background-work lease (config/leases.py): when the task was last sent, and the
-    # worker running it with its last sign of life.
-    enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
-    worker = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created"]

@@ -1,9 +1,11 @@
 from celery import shared_task
+from django.db.models import Q
 
+from config import leases
 from config.celery import database_unavailable_errors, run_leased
 
-from . import services
-from .models import Generation
+from . import rendering
+from .models import Backend, Generation, GenerationStatus
 
 _RETRY = {
     "autoretry_for": database_unavailable_errors(),
@@ -18,8 +20,8 @@ def _run(task, generation_id: int) -> None:
         task,
         Generation,
         generation_id,
-        lambda pk: services.generation_run(generation_id=pk),
-        lambda pk, reason: services.generation_fail(generation_id=pk, reason=reason),
+        lambda pk: rendering.generation_run(generation_id=pk),
+        lambda pk, reason: rendering.generation_fail(generation_id=pk, reason=reason),
         "batch",
     )
 
@@ -34,3 +36,17 @@ def run_generation(self, generation_id: int) -> None:
 def run_diffusion_generation(self, generation_id: int) -> None:
     """Diffusion batches, on their own queue so GPU workers can take them."""
     _run(self, generation_id)
+
+
+def _send(generation_id: int) -> None:
+    backend = Generation.objects.filter(pk=generation_id).values_list("backend", flat=True).first()
+    task = run_diffusion_generation if backend == Backend.DIFFUSION else run_generation
+    task.delay(generation_id)
+
+
+leases.register(
+    "generation",
+    Generation,
+    unfinished=Q(status__in=[GenerationStatus.QUEUED, GenerationStatus.RUNNING]),
+    send=_send,
+)

@@ -10,3 +10,5 @@ class MoodboardsConfig(AppConfig):
         from pillow_heif import register_heif_opener
 
         register_heif_opener()
+        # Registers this app's leased background work with config.leases.
+        from . import tasks  # noqa: F401

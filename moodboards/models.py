@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from config.leases import LeasedWork
+
 
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
@@ -112,7 +114,7 @@ class ImageStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class BoardImage(models.Model):
+class BoardImage(LeasedWork):
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="images")
     # The file exactly as uploaded. Never served: it may carry location metadata.
     original = models.FileField(upload_to=_original_path, max_length=255)
@@ -137,11 +139,6 @@ class BoardImage(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created = models.DateTimeField(auto_now_add=True)
-    # Background-work lease (config/leases.py): when the task was last sent, and the
-    # worker running it with its last sign of life.
-    enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
-    worker = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["position", "id"]

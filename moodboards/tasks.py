@@ -1,9 +1,11 @@
 from celery import shared_task
+from django.db.models import Q
 
+from config import leases
 from config.celery import database_unavailable_errors, run_leased
 
 from . import services
-from .models import BoardImage
+from .models import BoardImage, ImageStatus
 
 
 @shared_task(
@@ -20,3 +22,11 @@ from .models import BoardImage
 def process_image(self, image_id: int) -> None:
     """Thumbnail and served copy for one uploaded image."""
     run_leased(self, BoardImage, image_id, lambda pk: services.image_process(image_id=pk))
+
+
+leases.register(
+    "image",
+    BoardImage,
+    unfinished=Q(status=ImageStatus.PROCESSING),
+    send=lambda pk: process_image.delay(pk),
+)

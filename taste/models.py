@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import numpy as np
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from config.leases import LeasedWork
 from moodboards.models import Board
+
+from .document import TasteProfileData
 
 
 class ImageEmbedding(models.Model):
@@ -45,7 +50,7 @@ class AnalysisStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class Analysis(models.Model):
+class Analysis(LeasedWork):
     """One press of Analyze Board: its progress, and the profile it produced."""
 
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="analyses")
@@ -67,11 +72,6 @@ class Analysis(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
-    # Background-work lease (config/leases.py): when the task was last sent, and the
-    # worker running it with its last sign of life.
-    enqueued_at = models.DateTimeField(null=True, blank=True, editable=False)
-    heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
-    worker = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created"]
@@ -138,3 +138,8 @@ class TasteProfile(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("profile_detail", args=[self.board_id, self.version])
+
+    @cached_property
+    def document(self) -> TasteProfileData:
+        """The stored profile as its typed document: what other apps read."""
+        return TasteProfileData.from_dict(self.data)

@@ -1,9 +1,13 @@
-from celery import shared_task
+"""Background work of taste: Analyze Board."""
 
+from celery import shared_task
+from django.db.models import Q
+
+from config import leases
 from config.celery import database_unavailable_errors, run_leased
 
 from . import services
-from .models import Analysis
+from .models import Analysis, AnalysisStatus
 
 
 @shared_task(
@@ -26,3 +30,11 @@ def analyze_board(self, analysis_id: int) -> None:
         lambda pk, reason: services.analysis_fail(analysis_id=pk, reason=reason),
         "analysis",
     )
+
+
+leases.register(
+    "analysis",
+    Analysis,
+    unfinished=Q(status__in=[AnalysisStatus.QUEUED, AnalysisStatus.RUNNING]),
+    send=lambda pk: analyze_board.delay(pk),
+)
