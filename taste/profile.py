@@ -1,53 +1,55 @@
 """Build a taste profile from a board's per-image embeddings and descriptors.
 
 Pure Python + numpy: no Django. The app caches per-image embeddings (by sha256 and
-encoder id), hands them to `build_profile`, and stores `TasteProfileData.to_dict()`.
+encoder id), hands them to `build_profile`, and stores the `TasteProfileData` document
+(`taste.document`) it returns. Keyword scoring lives in `taste.keywords`, the words for
+people in `taste.summary`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .clustering import ClusterResult, cluster_embeddings, coherence, project_2d
-from .descriptors import REFERENCE_TYPICAL, Descriptors, weighted_kmeans
-from .encoders import DEFAULT_ENCODER_ID, Block, MagentaDescriptorEncoder
-from .magenta import STYLE_DIM
-from .vocabulary import (
-    FACETS,
-    Term,
-    Vocabulary,
-    descriptor_columns,
-    lab_to_hex,
-    load_vocabulary,
-    name_colour,
+from .descriptors import Descriptors, weighted_kmeans
+from .document import (
+    PROFILE_VERSION,
+    Cluster,
+    MapPoint,
+    PaletteColour,
+    TasteProfileData,
+    Tone,
 )
+from .encoders import DEFAULT_ENCODER_ID, Block, MagentaDescriptorEncoder
+from .keywords import (
+    CLUSTER_KEYWORDS,
+    KEYWORDS_PER_FACET,
+    avoids_for,
+    clip_keywords,
+    keyword_rank,
+    pick_keywords,
+    score_terms,
+)
+from .magenta import STYLE_DIM
+from .summary import cluster_label, summary_text
+from .vocabulary import FACETS, descriptor_columns, lab_to_hex, load_vocabulary, name_colour
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from .encoders import OpenClipEncoder
 
-PROFILE_VERSION = 1
-KEYWORD_MIN_SCORE = 0.5  # a term must be carried by (softly) half the images
-KEYWORDS_PER_FACET = 4
-CLUSTER_KEYWORDS = 6
-AVOID_HOLD_SCORE = 0.6  # only confidently held terms generate avoids
-AVOID_MAX_PRESENT = 0.15  # ...and only for terms the board really lacks
-MAX_AVOIDS = 8
-EVIDENCE_IMAGES = 12  # image keys listed per evidence item
+__all__ = ["PROFILE_VERSION", "ProfileInput", "analyze_pil_images", "build_profile", "embed_images"]
+
 PALETTE_MIN, PALETTE_MAX = 5, 8
 PALETTE_MERGE_DE = 6.0  # CIEDE2000 below which two palette colours read as one
 
 ProgressFn = Callable[[str, int, int], None]
-
-
-# --- data ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -57,353 +59,6 @@ class ProfileInput:
     descriptors: Descriptors
     style_vector: np.ndarray  # raw 100-d Magenta vector
     clip_embedding: np.ndarray | None = None  # optional, for zero-shot keywords
-
-
-@dataclass
-class Evidence:
-    measurement: str  # a Descriptors field, or "clip_similarity"
-    value: float  # board (or cluster) median
-    typical: float  # a typical photograph's value (or the vocabulary mean similarity)
-    rule: str  # e.g. "< 3"
-    images: list[str]  # keys of images that carry it (up to EVIDENCE_IMAGES)
-    share: float  # fraction of the images that carry it
-
-
-@dataclass
-class Keyword:
-    term: str
-    facet: str
-    score: float  # 0-1
-    source: str  # "descriptors" or "clip"
-    evidence: list[Evidence]
-
-
-@dataclass
-class Avoid:
-    term: str
-    facet: str
-    why: str
-    because_of: str  # the held keyword whose opposite this is
-
-
-@dataclass
-class PaletteColour:
-    hex: str
-    name: str
-    share: float
-    lab: list[float]
-
-
-@dataclass
-class Cluster:
-    index: int
-    label: str  # a short name built from its top keywords
-    weight: float  # share of the board's images
-    members: list[str]
-    representatives: list[str]  # 4-6 keys closest to the centroid
-    keywords: list[Keyword]
-    palette: list[PaletteColour]
-    style_vector: list[float]  # raw mean Magenta vector (100 floats) for the transformer
-    centroid: list[float]  # mean embedding in the encoder's space
-    coherence: float
-    is_outlier_group: bool = False
-
-
-@dataclass
-class Tone:
-    lab_mean: list[float]
-    lab_std: list[float]
-    l_quantiles: dict[str, float]  # p5, p25, p50, p75, p95
-
-
-@dataclass
-class MapPoint:
-    key: str
-    x: float
-    y: float
-    cluster: int  # -1 for outliers
-
-
-@dataclass
-class TasteProfileData:
-    version: int
-    encoder_id: str
-    n_images: int
-    clusters: list[Cluster]
-    outliers: list[str]
-    keywords: list[Keyword]
-    avoids: list[Avoid]
-    palette: list[PaletteColour]
-    tone: Tone
-    summary: str
-    map: list[MapPoint]
-    coherence: float
-    method: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return _plain(asdict(self))
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TasteProfileData:
-        def kw(d: dict[str, Any]) -> Keyword:
-            return Keyword(
-                d["term"], d["facet"], d["score"], d["source"],
-                [Evidence(**e) for e in d["evidence"]],
-            )  # fmt: skip
-
-        def pal(items: list[dict[str, Any]]) -> list[PaletteColour]:
-            return [PaletteColour(**p) for p in items]
-
-        clusters = [
-            Cluster(
-                **{**c, "keywords": [kw(k) for k in c["keywords"]], "palette": pal(c["palette"])}
-            )
-            for c in data["clusters"]
-        ]
-        return cls(
-            version=data["version"],
-            encoder_id=data["encoder_id"],
-            n_images=data["n_images"],
-            clusters=clusters,
-            outliers=list(data["outliers"]),
-            keywords=[kw(k) for k in data["keywords"]],
-            avoids=[Avoid(**a) for a in data["avoids"]],
-            palette=pal(data["palette"]),
-            tone=Tone(**data["tone"]),
-            summary=data["summary"],
-            map=[MapPoint(**m) for m in data["map"]],
-            coherence=data["coherence"],
-            method=data["method"],
-            extra=dict(data.get("extra", {})),
-        )
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.floating | float):
-        v = float(value)
-        return round(v, 6) if math.isfinite(v) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-# --- keywords -------------------------------------------------------------------------
-
-
-@dataclass
-class _Scored:
-    term: Term
-    score: float
-    membership: np.ndarray  # per image in the scored subset
-
-
-def _score_terms(
-    vocab: Vocabulary, columns: dict[str, np.ndarray], idx: np.ndarray
-) -> dict[str, _Scored]:
-    sub = {f: v[idx] for f, v in columns.items()}
-    out = {}
-    for term in vocab.licensed:
-        m = term.membership(sub)
-        out[term.term] = _Scored(term, float(m.mean()), m)
-    return out
-
-
-def _evidence(
-    scored: _Scored, columns: dict[str, np.ndarray], idx: np.ndarray, keys: Sequence[str]
-) -> list[Evidence]:
-    carriers = [keys[i] for i, m in zip(idx, scored.membership, strict=True) if m >= 0.5]
-    share = float((scored.membership >= 0.5).mean())
-    return [
-        Evidence(
-            measurement=cond.field,
-            value=float(np.median(columns[cond.field][idx])),
-            typical=REFERENCE_TYPICAL[cond.field],
-            rule=cond.describe(),
-            images=carriers[:EVIDENCE_IMAGES],
-            share=share,
-        )
-        for cond in scored.term.rule
-    ]
-
-
-def _pick_keywords(
-    scored: dict[str, _Scored],
-    columns: dict[str, np.ndarray],
-    idx: np.ndarray,
-    keys: Sequence[str],
-    *,
-    per_facet: int,
-    contrast_with: dict[str, _Scored] | None = None,
-    limit: int | None = None,
-) -> list[Keyword]:
-    """Terms carried by most images, best first within each facet.
-
-    With `contrast_with` (the rest of the board), terms that distinguish this group
-    rank higher than terms every group shares: a cluster's keywords say how it differs.
-    """
-    ranked = []
-    for name, s in scored.items():
-        if s.score < KEYWORD_MIN_SCORE:
-            continue
-        rank = s.score * s.term.priority
-        if contrast_with is not None and name in contrast_with:
-            rank += s.score - contrast_with[name].score
-        # Among equally held terms prefer the more specific ones (more conditions).
-        rank += 0.01 * len(s.term.rule)
-        ranked.append((rank, name))
-    ranked.sort(key=lambda r: (-r[0], r[1]))
-    counts: dict[str, int] = {}
-    out = []
-    for _, name in ranked:
-        s = scored[name]
-        if counts.get(s.term.facet, 0) >= per_facet:
-            continue
-        counts[s.term.facet] = counts.get(s.term.facet, 0) + 1
-        out.append(
-            Keyword(
-                term=name,
-                facet=s.term.facet,
-                score=round(s.score, 4),
-                source="descriptors",
-                evidence=_evidence(s, columns, idx, keys),
-            )
-        )
-        if limit is not None and len(out) >= limit:
-            break
-    return out
-
-
-def _clip_keywords(
-    clip: OpenClipEncoder,
-    vocab: Vocabulary,
-    clip_vectors: np.ndarray,
-    idx: np.ndarray,
-    keys: Sequence[str],
-    *,
-    top: int = 6,
-) -> tuple[list[Keyword], dict[str, float]]:
-    """Zero-shot: rank rule-less vocabulary terms against the group's centroid.
-
-    Descriptor-licensed terms are never added this way: they must be earned by
-    measurement. Returns the keywords and every term's z-score (used for avoids)."""
-    text = clip.embed_text(vocab.names)
-    vectors = clip_vectors[idx]
-    centroid = vectors.mean(0)
-    centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
-    sims = text @ centroid
-    mu, sd = float(sims.mean()), float(sims.std()) or 1.0
-    z = (sims - mu) / sd
-    per_image = vectors @ text.T  # (m, terms)
-    img_mu, img_sd = per_image.mean(1, keepdims=True), per_image.std(1, keepdims=True) + 1e-9
-    per_image_z = (per_image - img_mu) / img_sd
-    zscores = {t.term: float(z[i]) for i, t in enumerate(vocab.terms)}
-    out = []
-    for i in np.argsort(-z, kind="stable"):
-        term = vocab.terms[int(i)]
-        if term.licensed or z[i] < 1.5:
-            continue
-        carriers = [keys[idx[j]] for j in np.flatnonzero(per_image_z[:, i] > 1.0)]
-        out.append(
-            Keyword(
-                term=term.term,
-                facet=term.facet,
-                # z of 1.5 -> 0.5, z of 3 -> ~0.9: "how far above the vocabulary's mean"
-                score=round(float(1.0 / (1.0 + math.exp(-1.5 * (z[i] - 1.5)))), 4),
-                source="clip",
-                evidence=[
-                    Evidence(
-                        measurement="clip_similarity",
-                        value=float(sims[i]),
-                        typical=mu,
-                        rule=f"z = {z[i]:.2f} over the vocabulary",
-                        images=carriers[:EVIDENCE_IMAGES],
-                        share=len(carriers) / max(len(idx), 1),
-                    )
-                ],
-            )
-        )
-        if len(out) >= top:
-            break
-    return out, zscores
-
-
-def _avoids(
-    vocab: Vocabulary,
-    keywords: Sequence[Keyword],
-    scored: dict[str, _Scored],
-    clip_z: dict[str, float] | None,
-) -> list[Avoid]:
-    by_name = vocab.by_name
-    out: list[Avoid] = []
-    seen = {k.term for k in keywords}
-
-    def rank(k: Keyword) -> float:
-        return k.score * (by_name[k.term].priority if k.term in by_name else 1.0)
-
-    for kw in sorted(keywords, key=rank, reverse=True):
-        term = by_name.get(kw.term)
-        if term is None or kw.score < AVOID_HOLD_SCORE:
-            continue
-        for name in term.avoids:
-            if name in seen or name not in by_name:
-                continue
-            lacking = name not in scored or scored[name].score <= AVOID_MAX_PRESENT
-            if name not in scored and clip_z is not None:
-                lacking = clip_z.get(name, 0.0) < 0.5
-            if not lacking:
-                continue
-            seen.add(name)
-            present = scored[name].score if name in scored else None
-            out.append(
-                Avoid(
-                    term=name,
-                    facet=by_name[name].facet,
-                    why=_avoid_reason(kw, name, present, vocab),
-                    because_of=kw.term,
-                )
-            )
-            if len(out) >= MAX_AVOIDS:
-                return out
-    return out
-
-
-def _rank(k: Keyword, vocab: Vocabulary) -> float:
-    term = vocab.by_name.get(k.term)
-    return k.score * (term.priority if term else 1.0)
-
-
-def _fmt(value: float) -> str:
-    if abs(value) >= 10:
-        return f"{value:.0f}"
-    if abs(value) >= 1:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def _avoid_reason(kw: Keyword, avoided: str, present: float | None, vocab: Vocabulary) -> str:
-    term = vocab.by_name.get(kw.term)
-    phrase = term.phrase if term else kw.term
-    ev = kw.evidence[0] if kw.evidence else None
-    measured = (
-        f" ({ev.measurement.replace('_', ' ')} {_fmt(ev.value)} against {_fmt(ev.typical)} "
-        f"for a typical photo; {ev.share:.0%} of images)"
-        if ev and kw.source == "descriptors"
-        else ""
-    )
-    if present is None:
-        lack = ""
-    elif present < 0.01:
-        lack = f" and none of its images reads as {avoided}"
-    else:
-        lack = f" and only {present:.0%} of it reads as {avoided}"
-    return f"The board reads as {phrase}{measured}{lack}."
 
 
 # --- palette and tone --------------------------------------------------------------
@@ -465,169 +120,6 @@ def _tone(descriptors: Sequence[Descriptors]) -> Tone:
             f"p{p}": round(float(v), 3) for p, v in zip((5, 25, 50, 75, 95), q, strict=True)
         },
     )
-
-
-# --- summary ---------------------------------------------------------------------------
-
-_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
-
-
-def _join(items: Sequence[str]) -> str:
-    items = list(items)
-    if not items:
-        return ""
-    if len(items) == 1:
-        return items[0]
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _phrases(keywords: Sequence[Keyword], vocab: Vocabulary, facet: str, n: int) -> list[str]:
-    by_name = vocab.by_name
-    out = []
-    for k in keywords:
-        if k.facet == facet and len(out) < n:
-            out.append(by_name[k.term].phrase if k.term in by_name else k.term)
-    return out
-
-
-def cluster_label(keywords: Sequence[Keyword], vocab: Vocabulary | None = None) -> str:
-    vocab = vocab or load_vocabulary()
-    parts: list[str] = []
-    for facet in ("colour", "tone", "texture", "mood"):
-        parts += _phrases(keywords, vocab, facet, 1)
-        if len(parts) >= 3:
-            break
-    return ", ".join(parts) if parts else "mixed"
-
-
-def _summary(
-    *,
-    n: int,
-    keywords: Sequence[Keyword],
-    avoids: Sequence[Avoid],
-    palette: Sequence[PaletteColour],
-    clusters: Sequence[Cluster],
-    outliers: Sequence[str],
-    board_coherence: float,
-    vocab: Vocabulary,
-) -> str:
-    # Wording varies with the board (seeded by its keywords) but is reproducible.
-    seed = int(hashlib.sha256("|".join(k.term for k in keywords).encode()).hexdigest(), 16)
-
-    def pick(options: Sequence[str], salt: int) -> str:
-        return options[(seed >> (salt * 3)) % len(options)]
-
-    colour = _phrases(keywords, vocab, "colour", 3)
-    tone = _phrases(keywords, vocab, "tone", 3)
-    texture = _phrases(keywords, vocab, "texture", 2)
-    comp = _phrases(keywords, vocab, "composition", 2)
-    mood = _phrases(keywords, vocab, "mood", 3)
-    sentences = []
-
-    real = [c for c in clusters if not c.is_outlier_group]
-    lead = colour[:2] + tone[:2]
-    look = _join(lead)
-    if n == 1:
-        # One picture is a reference, not yet a taste: say so rather than "a board of 1".
-        sentences.append(
-            f"A single reference so far: {look}." if look else "A single reference so far."
-        )
-    elif len(real) <= 1:
-        tight = "tight, consistent" if board_coherence >= 0.5 else "loosely related"
-        if look:
-            sentences.append(
-                pick(
-                    [
-                        f"A {tight} board of {n} images: {look}.",
-                        f"These {n} references hold together as one {tight} look: {look}.",
-                        f"One look runs through all {n} images, {look}; the set is {tight}.",
-                    ],
-                    0,
-                )
-            )
-        else:
-            sentences.append(f"A {tight} board of {n} images without a strong colour or tone.")
-    else:
-        k = _NUMBERS.get(len(real), str(len(real)))
-        groups = "; ".join(f"{c.label} ({c.weight:.0%})" for c in real)
-        sentences.append(
-            pick(
-                [
-                    f"A board of {n} images that splits into {k} distinct looks: {groups}.",
-                    f"The {n} images fall into {k} sub-styles: {groups}.",
-                    f"Rather than one look, these {n} references hold {k}: {groups}.",
-                ],
-                0,
-            )
-        )
-        if look:
-            sentences.append(f"What they share: {look}.")
-    if texture:
-        sentences.append(
-            pick(
-                [
-                    f"Surfaces show {_join(texture)}.",
-                    f"Texture: {_join(texture)}.",
-                    f"In texture it reads as {_join(texture)}.",
-                ],
-                2,
-            )
-        )
-    if comp:
-        sentences.append(
-            pick(
-                [
-                    f"Composition: {_join(comp)}.",
-                    f"The framing is {_join(comp)}.",
-                    f"Compositionally, {_join(comp)}.",
-                ],
-                3,
-            )
-        )
-    if mood:
-        sentences.append(
-            pick(
-                [
-                    f"The overall mood is {_join(mood)}.",
-                    f"It feels {_join(mood)}.",
-                    f"Emotionally it lands as {_join(mood)}.",
-                ],
-                4,
-            )
-        )
-    if palette:
-        names = [p.name for p in palette[:4]]
-        sentences.append(
-            pick(
-                [
-                    f"The palette is led by {names[0]}"
-                    + (f", with {_join(names[1:])}." if len(names) > 1 else "."),
-                    f"Key colours: {_join(names)}.",
-                    f"Colour-wise it draws on {_join(names)}.",
-                ],
-                5,
-            )
-        )
-    if avoids:
-        terms = [a.term for a in avoids[:4]]
-        sentences.append(
-            pick(
-                [
-                    f"Steer clear of {_join(terms)}.",
-                    f"Avoid {_join(terms)}.",
-                    f"It has no place for {_join(terms)}.",
-                ],
-                6,
-            )
-        )
-    if outliers:
-        count = len(outliers)
-        sentences.append(
-            f"{'One image' if count == 1 else f'{count} images'} "
-            f"({_join(outliers[:3])}{', …' if count > 3 else ''}) "
-            f"{'sits' if count == 1 else 'sit'} outside these looks."
-        )
-    return " ".join(sentences)
 
 
 # --- the build -------------------------------------------------------------------
@@ -702,16 +194,16 @@ def _build_profile(
     # 2. Board keywords from measurements (outliers do not speak for the board).
     report("keywords", 1)
     columns = descriptor_columns(descriptors)
-    board_scored = _score_terms(vocab, columns, inliers)
-    keywords = _pick_keywords(board_scored, columns, inliers, keys, per_facet=KEYWORDS_PER_FACET)
+    board_scored = score_terms(vocab, columns, inliers)
+    keywords = pick_keywords(board_scored, columns, inliers, keys, per_facet=KEYWORDS_PER_FACET)
     clip_z: dict[str, float] | None = None
     clip_vectors = None
     if clip is not None:
         clip_vectors = _clip_vectors(items, clip)
-        clip_kw, clip_z = _clip_keywords(clip, vocab, clip_vectors, inliers, keys)
+        clip_kw, clip_z = clip_keywords(clip, vocab, clip_vectors, inliers, keys)
         keywords += clip_kw
-    keywords.sort(key=lambda k: (FACETS.index(k.facet), -_rank(k, vocab)))
-    avoids = _avoids(vocab, keywords, board_scored, clip_z)
+    keywords.sort(key=lambda k: (FACETS.index(k.facet), -keyword_rank(k, vocab)))
+    avoids = avoids_for(vocab, keywords, board_scored, clip_z)
 
     # 3. Per-cluster description.
     report("sub-styles", 2)
@@ -719,14 +211,14 @@ def _build_profile(
     for c in range(result.n_clusters):
         idx = np.flatnonzero(labels == c)
         rest = np.setdiff1d(inliers, idx)
-        scored = _score_terms(vocab, columns, idx)
-        contrast = _score_terms(vocab, columns, rest) if len(rest) else None
-        kws = _pick_keywords(
+        scored = score_terms(vocab, columns, idx)
+        contrast = score_terms(vocab, columns, rest) if len(rest) else None
+        kws = pick_keywords(
             scored, columns, idx, keys, per_facet=2, contrast_with=contrast,
             limit=CLUSTER_KEYWORDS,
         )  # fmt: skip
         if clip is not None and clip_vectors is not None:
-            kws += _clip_keywords(clip, vocab, clip_vectors, idx, keys, top=3)[0]
+            kws += clip_keywords(clip, vocab, clip_vectors, idx, keys, top=3)[0]
         clusters.append(
             Cluster(
                 index=c,
@@ -751,9 +243,9 @@ def _build_profile(
 
     # 5. Summary.
     report("summary", 4)
-    summary = _summary(
+    summary = summary_text(
         n=n,
-        keywords=sorted(keywords, key=lambda k: -_rank(k, vocab)),
+        keywords=sorted(keywords, key=lambda k: -keyword_rank(k, vocab)),
         avoids=avoids,
         palette=palette,
         clusters=clusters,

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from moodboards.models import Board, ImageStatus
 
+from .exports import EXPORTS
 from .models import Analysis, TasteProfile
 from .vocabulary import FACETS
 
@@ -126,3 +127,62 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
         "thumbs": thumbs,
         "names": names,
     }
+
+
+# --- exports ------------------------------------------------------------------------------
+
+LUT_SAMPLE = "coffee"  # the same photo for every profile, so previews compare
+
+
+def profile_export(profile: TasteProfile, name: str) -> bytes:
+    """Prompt text, .ase/.gpl swatches, a 33³ .cube LUT, or the LUT's before/after
+    (names in `taste.exports.EXPORTS`).
+
+    Versions are immutable, so each export is computed once and kept in the cache,
+    for the page and the API alike.
+    """
+    from django.core.cache import cache
+
+    if name not in EXPORTS:
+        raise ValueError(f"unknown export {name!r}")
+    return cache.get_or_set(
+        f"profile-export:{profile.pk}:{name}", lambda: _build_export(profile, name), None
+    )
+
+
+def profile_export_filename(profile: TasteProfile, name: str) -> str:
+    """The name a download is saved under: board title, version and export."""
+    return f"{profile.board.title}-v{profile.version}-{name}".replace(" ", "-")
+
+
+def _build_export(profile: TasteProfile, name: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    from . import exports
+
+    doc = profile.document
+    title = f"{profile.board.title} v{profile.version}"
+    if name == "prompt.txt":
+        positive, negative = exports.prompt_text(doc.keywords, doc.avoids)
+        return f"Prompt: {positive}\nNegative prompt: {negative}\n".encode()
+    if name == "palette.ase":
+        return exports.palette_ase(doc.palette, group=title)
+    if name == "palette.gpl":
+        return exports.palette_gpl(doc.palette, name=title).encode()
+    lut = exports.build_lut(doc.tone)
+    if name == "look.cube":
+        return exports.cube_text(lut, title=f"Tastebase {title}").encode()
+    # lut-preview.jpg
+    from moodboards.samples import sample_image
+
+    before = sample_image(LUT_SAMPLE).convert("RGB")
+    before.thumbnail((480, 480))
+    after = exports.apply_cube(before, lut)
+    pair = Image.new("RGB", (before.width * 2 + 6, before.height), "white")
+    pair.paste(before, (0, 0))
+    pair.paste(after, (before.width + 6, 0))
+    buf = io.BytesIO()
+    pair.save(buf, "JPEG", quality=88)
+    return buf.getvalue()

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections.abc import Sequence
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from PIL import Image
 
+from config.leases import dispatch
 from moodboards.models import Board, BoardImage, ImageStatus
 
 from .descriptors import Descriptors
@@ -25,8 +25,6 @@ from .profile import PROFILE_VERSION, ProfileInput, build_profile
 
 log = logging.getLogger(__name__)
 
-# Images embedded between two progress updates (and cache writes).
-EMBED_BATCH = int(os.environ.get("TASTEBASE_EMBED_BATCH", "16"))
 # Decode JPEGs at reduced scale: the style network sees 256 px and descriptors 256 px
 # plus a native-resolution crop for grain; 1024 px keeps grain visible and is fast.
 ANALYSIS_DECODE_SIDE = 1024
@@ -84,8 +82,6 @@ def analysis_start(
 
 
 def _enqueue(analysis_id: int) -> None:
-    from config.leases import dispatch
-
     dispatch(Analysis, analysis_id)
 
 
@@ -149,9 +145,10 @@ def embed_images_cached(
     unreadable: set[int] = set()
     if on_progress:
         on_progress("embedding", done, total)
-    for start in range(0, len(missing), EMBED_BATCH):
+    batch_size = settings.TASTEBASE_EMBED_BATCH  # images between two progress updates
+    for start in range(0, len(missing), batch_size):
         batch, pils = [], []
-        for image in missing[start : start + EMBED_BATCH]:
+        for image in missing[start : start + batch_size]:
             try:
                 pils.append(_load_for_analysis(image))
                 batch.append(image)
@@ -194,7 +191,7 @@ def embed_images_cached(
                         ],
                         ignore_conflicts=True,
                     )
-        done += len(missing[start : start + EMBED_BATCH])
+        done += len(missing[start : start + batch_size])
         if on_progress:
             on_progress("embedding", done, total)
     base = cached(DEFAULT_ENCODER_ID)
@@ -338,7 +335,3 @@ def _save_profile(
     if same is None:
         raise AnalysisFailed("Could not save the profile; please try again.")
     return same
-
-
-def latest_version(board: Board) -> int:
-    return board.profiles.aggregate(v=Max("version"))["v"] or 0

@@ -22,4 +22,9 @@ urlpatterns = [
         views.profile_json,
         name="profile_json",
     ),
+    path(
+        "boards/<int:board_id>/profiles/<int:version>/export/<str:name>",
+        views.profile_export,
+        name="profile_export",
+    ),
 ]

@@ -5,16 +5,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from moodboards import access
 from moodboards.models import Role
+from moodboards.serving import as_file
 
 from . import selectors, services
 from .access import analysis_for_user, profile_for_user
 from .encoders import list_encoders
+from .exports import EXPORTS
 
 
 @login_required
@@ -90,3 +92,15 @@ def profile_json(request: HttpRequest, board_id: int, version: int) -> JsonRespo
             f'attachment; filename="taste-profile-{board_id}-v{version}.json"'
         )
     return response
+
+
+@login_required
+@require_GET
+def profile_export(request: HttpRequest, board_id: int, version: int, name: str) -> HttpResponse:
+    profile, _ = profile_for_user(request.user, board_id, version)
+    if name not in EXPORTS:
+        raise Http404("Not found")
+    response = HttpResponse(selectors.profile_export(profile, name), content_type=EXPORTS[name])
+    # The LUT preview is shown on the profile page; the rest are files to keep.
+    download = name != "lut-preview.jpg" or request.GET.get("download") == "1"
+    return as_file(response, selectors.profile_export_filename(profile, name), download=download)

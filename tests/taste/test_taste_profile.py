@@ -4,8 +4,9 @@ import re
 import numpy as np
 import pytest
 
+from taste.document import TasteProfileData
 from taste.encoders import DEFAULT_ENCODER_ID
-from taste.profile import TasteProfileData, analyze_pil_images, build_profile
+from taste.profile import analyze_pil_images, build_profile
 from taste.vocabulary import load_vocabulary
 
 VIVID = {"vivid colour", "saturated colour", "neon", "oversaturated", "bold colour", "colourful"}
@@ -137,7 +138,7 @@ def test_an_empty_board_is_a_clear_error():
 
 
 def test_a_single_image_board_works():
-    from taste.looks import render
+    from testkit.looks import render
 
     profile = analyze_pil_images([("one.png", render("coffee", "warm_film", 0))])
     assert profile.n_images == 1

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
-from generation import exports
+from taste import exports
 
 
 def _get(client, profile, name):

@@ -3,7 +3,7 @@ import struct
 import numpy as np
 import pytest
 
-from generation.exports import (
+from taste.exports import (
     NEUTRAL,
     ToneStats,
     apply_cube,

@@ -24,6 +24,15 @@ from PIL import Image
 from scipy.interpolate import PchipInterpolator
 from skimage.color import lab2rgb, rgb2lab
 
+# The files a profile exports, and their media types (the page and the API serve the same).
+EXPORTS = {
+    "prompt.txt": "text/plain; charset=utf-8",
+    "palette.ase": "application/octet-stream",
+    "palette.gpl": "text/plain; charset=utf-8",
+    "look.cube": "text/plain; charset=utf-8",
+    "lut-preview.jpg": "image/jpeg",
+}
+
 CUBE_SIZE = 33
 QUANTILES = (5, 25, 50, 75, 95)
 MAX_CHROMA_SCALE = 1.6  # more would posterise skin and skies
