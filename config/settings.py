@@ -301,9 +301,23 @@ AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 if not DEBUG and SECRET_KEY == _INSECURE_DEV_KEY and env_bool("TASTEBASE_REQUIRE_SECRET", False):
     raise RuntimeError("Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) in production.")
 
-# --- Generation ------------------------------------------------------------------
+# --- Models and generation: every model-related variable is read here, once ----------
+# The weights registry `manage.py register_weights` writes (config/weights_registry.py).
+TASTEBASE_WEIGHTS_REGISTRY = Path(env("TASTEBASE_WEIGHTS_REGISTRY") or VAR_DIR / "weights.json")
+# The OpenCLIP encoder: a local checkpoint file (else the registry's), and its model.
+TASTEBASE_OPENCLIP_CHECKPOINT = env("TASTEBASE_OPENCLIP_CHECKPOINT") or None
+TASTEBASE_OPENCLIP_MODEL = env("TASTEBASE_OPENCLIP_MODEL") or "ViT-H-14"
+# Images embedded between two progress updates (and embedding-cache writes).
+TASTEBASE_EMBED_BATCH = env_int("TASTEBASE_EMBED_BATCH", 16)
 # Long side of stylize outputs; larger contents are scaled down to this first.
 TASTEBASE_GENERATE_MAX_SIDE = env_int("TASTEBASE_GENERATE_MAX_SIDE", 4096)
+# Diffusion (generation/weights.py): a local diffusers folder and IP-Adapter (else the
+# registry's), the model family (else read from the folder), device and precision.
+TASTEBASE_DIFFUSION_MODEL_DIR = env("TASTEBASE_DIFFUSION_MODEL_DIR") or None
+TASTEBASE_IP_ADAPTER_PATH = env("TASTEBASE_IP_ADAPTER_PATH") or None
+TASTEBASE_DIFFUSION_FAMILY = env("TASTEBASE_DIFFUSION_FAMILY") or None
+TASTEBASE_DIFFUSION_DEVICE = env("TASTEBASE_DIFFUSION_DEVICE") or "cpu"
+TASTEBASE_DIFFUSION_DTYPE = env("TASTEBASE_DIFFUSION_DTYPE") or "fp32"
 # Diffusion: steps and image side; unset means the model family's defaults.
 TASTEBASE_DIFFUSION_STEPS = env_int("TASTEBASE_DIFFUSION_STEPS", 0) or None
 TASTEBASE_DIFFUSION_SIZE = env_int("TASTEBASE_DIFFUSION_SIZE", 0) or None

@@ -28,24 +28,6 @@ SINGLE_LOOK_JITTER = 0.04
 Cluster = tuple[np.ndarray, float]
 
 
-def blend_profiles(profiles: Sequence[tuple[Sequence[Cluster], float]]) -> list[Cluster]:
-    """Flatten several profiles' clusters into one list; a cluster's weight becomes
-    its share within its profile times the profile's weight."""
-    out: list[Cluster] = []
-    for clusters, profile_weight in profiles:
-        if profile_weight < 0:
-            raise ValueError("profile weights must be >= 0")
-        total = float(sum(w for _, w in clusters))
-        if total <= 0:
-            raise ValueError("every profile needs a cluster with weight > 0")
-        out.extend(
-            (np.asarray(v, dtype=np.float32), profile_weight * w / total) for v, w in clusters
-        )
-    if not out or sum(w for _, w in out) <= 0:
-        raise ValueError("at least one profile weight must be > 0")
-    return out
-
-
 def _apportion(weights: np.ndarray, count: int) -> np.ndarray:
     """Largest-remainder split of ``count`` items by weight (Hamilton's method)."""
     quota = weights / weights.sum() * count

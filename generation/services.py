@@ -1,9 +1,10 @@
-"""Writes for generation: create a run from a recipe, render it, keep outputs whole.
+"""Writes for generation: create a run from a recipe (access, validation, content copies).
 
-A Generation's fields are its recipe, frozen at creation. The worker renders each
-slot of the batch independently: a slot is written (file, then row) in full or not
-at all, and a slot that already has a row is skipped, so a redelivered task after
-a killed worker finishes the batch without duplicate outputs.
+A Generation's fields are its recipe, frozen at creation. Rendering it is
+`generation.rendering`; this module decides what may be made, by whom, from what.
+Every way of starting a run (the Generate page, the API, upscale buttons, reruns)
+goes through `generation_create`, which resolves the team and checks access itself,
+so the rules are written once.
 """
 
 from __future__ import annotations
@@ -16,20 +17,21 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.db.models.functions import Coalesce
-from django.utils import timezone
-from PIL import Image
+from django.db import transaction
 
+from config.leases import dispatch
 from config.safe_storage import STORAGE_FULL_MESSAGE, is_storage_full
 from moodboards import imaging
-from moodboards.models import BoardImage, Team
+from moodboards.access import can, check_role, role_in_team
+from moodboards.models import BoardImage, Role, Team
+from taste.document import SubStyle
+from taste.exports import prompt_text
 from taste.models import TasteProfile
 
-from .models import Backend, ContentImage, Generation, GenerationStatus, Ingredient, Output
+from .models import Backend, ContentImage, Generation, Ingredient, Output
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ class IngredientSpec:
 
 @dataclass(frozen=True)
 class ContentSpec:
+    """A picture to apply the taste to, as bytes (an upload, or a stored copy)."""
+
     name: str
     data: bytes
     board_image: BoardImage | None = None
@@ -63,25 +67,22 @@ def taste_clusters(
     A whole profile contributes each of its sub-styles in proportion to its share of
     the board; a single sub-style contributes alone. Ingredient weights scale both.
     """
-    out: list[tuple[np.ndarray, float]] = []
-    for ing in ingredients:
-        clusters = ing.profile.data["clusters"]
-        if ing.cluster is not None:
-            chosen = [(clusters[ing.cluster], 1.0)]
-        else:
-            total = sum(c["weight"] for c in clusters) or 1.0
-            chosen = [(c, c["weight"] / total) for c in clusters]
-        for cluster, share in chosen:
-            if ing.weight * share > 0:
-                out.append(
-                    (
-                        np.asarray(cluster["style_vector"], dtype=np.float32),
-                        float(ing.weight * share),
-                    )
-                )
+    out = [
+        (sub.style_vector, float(ing.weight * sub.share))
+        for ing, sub in _sub_styles(ingredients)
+        if ing.weight * sub.share > 0
+    ]
     if not out:
         raise ValidationError("Give at least one profile a weight above zero.")
     return out
+
+
+def _sub_styles(
+    ingredients: Sequence[IngredientSpec | Ingredient],
+) -> list[tuple[IngredientSpec | Ingredient, SubStyle]]:
+    return [
+        (ing, sub) for ing in ingredients for sub in ing.profile.document.sub_styles(ing.cluster)
+    ]
 
 
 def blended_taste(ingredients: Sequence[IngredientSpec | Ingredient]) -> np.ndarray:
@@ -95,18 +96,29 @@ def recipe_prompts(
     ingredients: Sequence[IngredientSpec | Ingredient], prompt: str, negative: str
 ) -> tuple[str, str]:
     """The user's prompt plus the profiles' keywords; their avoids as the negative."""
-    from .exports import prompt_text
-
-    keywords, avoids = [], []
+    keywords: list[str] = []
+    avoids: list[str] = []
     for ing in sorted(ingredients, key=lambda i: -i.weight):
-        data = ing.profile.data
-        source = data["clusters"][ing.cluster] if ing.cluster is not None else data
-        keywords += source["keywords"]
-        avoids += data["avoids"]
+        terms, avoid_terms = ing.profile.document.prompt_terms(ing.cluster)
+        keywords += terms
+        avoids += avoid_terms
     positive, negative_terms = prompt_text(keywords, avoids)
     joined = ", ".join(p for p in (prompt.strip(), positive) if p)
     neg = ", ".join(p for p in (negative.strip(), negative_terms) if p)
     return joined, neg
+
+
+def ip_adapter_centroids(
+    ingredients: Sequence[IngredientSpec | Ingredient], dim: int
+) -> tuple[list[np.ndarray], list[float]]:
+    """Sub-style centroids of `dim` values (the IP-Adapter's image-encoder space) and
+    their weights; profiles analysed with another encoder contribute none."""
+    centroids, weights = [], []
+    for ing, sub in _sub_styles(ingredients):
+        if len(sub.centroid) == dim:
+            centroids.append(sub.centroid)
+            weights.append(ing.weight * sub.weight)
+    return centroids, weights
 
 
 # --- backends ---------------------------------------------------------------------------
@@ -122,9 +134,9 @@ class BackendInfo:
 
 
 def backend_statuses() -> list[BackendInfo]:
-    from .diffusion import diffusion_status
+    from .weights import diffusion_status
 
-    status = diffusion_status(weights_registry())
+    status = diffusion_status(settings.TASTEBASE_WEIGHTS_REGISTRY)
     return [
         BackendInfo(
             Backend.STYLIZE, Backend.STYLIZE.label, True, "Built in; runs on the CPU.", True
@@ -138,8 +150,48 @@ def backend_statuses() -> list[BackendInfo]:
     ]
 
 
-def weights_registry():
-    return settings.VAR_DIR / "weights.json"
+# --- access -------------------------------------------------------------------------------
+
+
+def _check_can_use(
+    user: AbstractBaseUser,
+    ingredients: Sequence[IngredientSpec],
+    contents: Sequence[ContentSpec | BoardImage],
+) -> None:
+    """Every profile and board image a recipe draws on must be visible to the user,
+    now: a run (or a rerun) can't carry a taste or a picture they can't see."""
+    team_ids = {ing.profile.board.team_id for ing in ingredients}
+    for item in contents:
+        image = item if isinstance(item, BoardImage) else item.board_image
+        if image is not None:
+            team_ids.add(image.board.team_id)
+    for team_id in team_ids:
+        if role_in_team(user, team_id) is None:
+            raise PermissionDenied("The recipe uses a profile or image you can no longer see.")
+
+
+def _resolve_team(
+    user: AbstractBaseUser,
+    team: Team | None,
+    ingredients: Sequence[IngredientSpec],
+    contents: Sequence[ContentSpec | BoardImage],
+) -> Team:
+    """The team the run belongs to: the one given, else the first profile's board's
+    (else the first board image's); making a run there is an editor's action."""
+    if team is None:
+        if ingredients:
+            team = ingredients[0].profile.board.team
+        else:
+            images = [c if isinstance(c, BoardImage) else c.board_image for c in contents]
+            team = next((i.board.team for i in images if i is not None), None)
+    if team is None:
+        raise ValidationError("Choose at least one taste profile.")
+    check_role(role_in_team(user, team.pk), Role.EDITOR)
+    return team
+
+
+def can_generate_in(user: AbstractBaseUser, team: Team) -> bool:
+    return can(role_in_team(user, team.pk), Role.EDITOR)
 
 
 # --- creating ---------------------------------------------------------------------------
@@ -152,7 +204,7 @@ def _validate(
     strength: float,
     count: int,
     cohesion: float,
-    contents: Sequence[ContentSpec],
+    contents: Sequence[ContentSpec | BoardImage],
 ) -> None:
     info = {b.id: b for b in backend_statuses()}.get(backend)
     if info is None:
@@ -166,7 +218,7 @@ def _validate(
     for ing in ingredients:
         if ing.weight < 0:
             raise ValidationError("Weights can't be negative.")
-        if ing.cluster is not None and not 0 <= ing.cluster < len(ing.profile.data["clusters"]):
+        if ing.cluster is not None and not ing.profile.document.has_sub_style(ing.cluster):
             raise ValidationError(f"{ing.profile} has no sub-style {ing.cluster + 1}.")
     if ingredients:
         taste_clusters(ingredients)  # raises when every weight is zero
@@ -180,6 +232,14 @@ def _validate(
         raise ValidationError("Choose or upload at least one image to apply the taste to.")
     if len(contents) > MAX_CONTENTS:
         raise ValidationError(f"Use at most {MAX_CONTENTS} content images.")
+
+
+def content_from_board_image(image: BoardImage) -> ContentSpec:
+    """A board image's bytes as a content picture (its served copy: orientation applied,
+    metadata removed; the original while that copy is still being made)."""
+    field = image.display or image.original
+    with field.open("rb") as fh:
+        return ContentSpec(image.original_name, fh.read(), image)
 
 
 def _checked_content(spec: ContentSpec) -> bytes:
@@ -196,9 +256,10 @@ def _checked_content(spec: ContentSpec) -> bytes:
 
 def generation_create(
     *,
-    team: Team,
-    user: AbstractBaseUser | None,
+    user: AbstractBaseUser,
     ingredients: Sequence[IngredientSpec],
+    contents: Sequence[ContentSpec | BoardImage] = (),
+    team: Team | None = None,
     backend: str = Backend.STYLIZE,
     strength: float = 0.8,
     count: int = 4,
@@ -206,15 +267,27 @@ def generation_create(
     seed: int = 0,
     prompt: str = "",
     negative_prompt: str = "",
-    contents: Sequence[ContentSpec] = (),
 ) -> Generation:
+    """Start a run. `contents` are board images (read here) or uploaded pictures.
+
+    The run belongs to `team`, or by default to the first profile's board's team; the
+    user must be an editor there and see every profile and board image used
+    (PermissionDenied / Http404 otherwise). Bad recipes raise ValidationError and
+    store nothing.
+    """
+    # 1. Who may: an editor of the run's team who sees every ingredient.
+    team = _resolve_team(user, team, ingredients, contents)
+    _check_can_use(user, ingredients, contents)
+    # 2. What: a recipe the backends can make.
     if backend == Backend.UPSCALE:
         count = len(contents)  # one output per image
     _validate(
         ingredients=ingredients, backend=backend, strength=strength, count=count,
         cohesion=cohesion, contents=contents,
     )  # fmt: skip
-    pngs = [_checked_content(spec) for spec in contents]
+    # 3. The content pictures, read and checked like uploads.
+    specs = [content_from_board_image(c) if isinstance(c, BoardImage) else c for c in contents]
+    pngs = [_checked_content(spec) for spec in specs]
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -230,7 +303,7 @@ def generation_create(
                 )
                 for i in ingredients
             )
-            for index, (spec, png) in enumerate(zip(contents, pngs, strict=True)):
+            for index, (spec, png) in enumerate(zip(specs, pngs, strict=True)):
                 content = ContentImage(
                     generation=generation,
                     index=index,
@@ -240,7 +313,7 @@ def generation_create(
                 content.file.save("content.png", ContentFile(png), save=False)
                 stored.append(content.file.name)
                 content.save()
-            transaction.on_commit(lambda: enqueue(generation))
+            transaction.on_commit(lambda: dispatch(Generation, generation.pk))
     except Exception as exc:
         for name in stored:
             default_storage.delete(name)
@@ -250,12 +323,27 @@ def generation_create(
     return generation
 
 
-def generation_rerun(
-    *, generation: Generation, user: AbstractBaseUser | None, **changes
-) -> Generation:
-    """The same recipe again (same seed: the same images), or with some fields changed."""
+def generation_upscale(*, user: AbstractBaseUser, source: BoardImage | Output) -> Generation:
+    """Upscale ×4 one board image or one output: a new run in the source's team."""
+    if isinstance(source, BoardImage):
+        content: ContentSpec | BoardImage = source
+        team = source.board.team
+    else:
+        with source.file.open("rb") as fh:
+            content = ContentSpec(
+                f"output {source.index + 1} of generation {source.generation_id}", fh.read()
+            )
+        team = source.generation.team
+    return generation_create(
+        user=user, team=team, ingredients=[], backend=Backend.UPSCALE, contents=[content]
+    )
+
+
+def generation_rerun(*, generation: Generation, user: AbstractBaseUser, **changes) -> Generation:
+    """The same recipe again (same seed: the same images), or with some fields changed.
+    Access is checked again: the user must still see every ingredient."""
     contents = []
-    for c in generation.contents.all():
+    for c in generation.contents.select_related("board_image__board"):
         with c.file.open("rb") as fh:
             contents.append(ContentSpec(c.name, fh.read(), c.board_image))
     recipe = {
@@ -265,272 +353,9 @@ def generation_rerun(
     }  # fmt: skip
     recipe.update(changes)
     ingredients = [
-        IngredientSpec(i.profile, i.cluster, i.weight) for i in generation.ingredients.all()
+        IngredientSpec(i.profile, i.cluster, i.weight)
+        for i in generation.ingredients.select_related("profile__board__team")
     ]
     return generation_create(
         team=generation.team, user=user, ingredients=ingredients, contents=contents, **recipe
     )
-
-
-def enqueue(generation: Generation) -> None:
-    """Send the batch to its queue (the task picks ml or diffusion by backend)."""
-    from config.leases import dispatch
-
-    dispatch(Generation, generation.pk)
-
-
-# --- running ----------------------------------------------------------------------------
-
-
-def _load(file_field) -> Image.Image:
-    with file_field.open("rb") as fh:
-        image = Image.open(fh)
-        image.load()
-    return image
-
-
-def _encode(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    if image.mode == "RGBA":
-        image.save(out, "PNG")
-    else:
-        image.convert("RGB").save(out, "JPEG", quality=94)
-    return out.getvalue()
-
-
-def _save_output(generation: Generation, index: int, image: Image.Image | None, **fields) -> None:
-    """File first, then the row; a slot someone else filled meanwhile keeps theirs."""
-    name = ""
-    if image is not None:
-        ext = "png" if image.mode == "RGBA" else "jpg"
-        name = default_storage.save(
-            f"generation/{generation.pk}/output-{index}.{ext}", ContentFile(_encode(image))
-        )
-        fields.update(width=image.width, height=image.height)
-    try:
-        Output.objects.create(generation=generation, index=index, file=name, **fields)
-    except IntegrityError:
-        if name:
-            default_storage.delete(name)
-
-
-class _Renderer:
-    """Renders slot i of a batch for one backend."""
-
-    def __init__(self, generation: Generation) -> None:
-        self.generation = generation
-        self.ingredients = list(generation.ingredients.select_related("profile"))
-        self.contents = list(generation.contents.all())
-        self.plan: list[np.ndarray] = []
-        self.taste: np.ndarray | None = None
-        if self.ingredients:
-            from .batch import plan_batch
-
-            clusters = taste_clusters(self.ingredients)
-            self.plan = plan_batch(
-                clusters, count=generation.count, cohesion=generation.cohesion, seed=generation.seed
-            )
-            self.taste = blended_taste(self.ingredients)
-        self._content_images: dict[int, Image.Image] = {}
-
-    def content(self, index: int) -> tuple[ContentImage, Image.Image]:
-        content = self.contents[index % len(self.contents)]
-        if content.index not in self._content_images:
-            self._content_images[content.index] = _load(content.file)
-        return content, self._content_images[content.index]
-
-    def render(self, index: int) -> tuple[Image.Image, dict]:
-        backend = self.generation.backend
-        if backend == Backend.STYLIZE:
-            from .fidelity import fidelity_score
-            from .stylize import stylize
-
-            content, image = self.content(index)
-            out = stylize(image, self.plan[index], strength=self.generation.strength,
-                          max_side=settings.TASTEBASE_GENERATE_MAX_SIDE)  # fmt: skip
-            score = fidelity_score(out, image, self.taste)
-            return out, {
-                "content": content,
-                "fidelity": score.output,
-                "content_fidelity": score.content,
-            }
-        if backend == Backend.UPSCALE:
-            from .upscale import upscale
-
-            content, image = self.content(index)
-            return upscale(image), {"content": content}
-        if backend == Backend.DIFFUSION:
-            return self._diffuse(index)
-        raise ValueError(f"backend {backend} is not rendered here")
-
-    def _diffuse(self, index: int) -> tuple[Image.Image, dict]:
-        from .diffusion import FAMILY_DEFAULTS, DiffusionConfig, get_backend, ip_scale_for_strength
-        from .fidelity import fidelity_score
-
-        config = DiffusionConfig.from_env(weights_registry())
-        if config is None:
-            raise RuntimeError("No diffusion weights are registered on this worker.")
-        pipe = get_backend(config)
-        defaults = FAMILY_DEFAULTS[config.family]
-        prompt, negative = recipe_prompts(
-            self.ingredients, self.generation.prompt, self.generation.negative_prompt
-        )
-        embeds = self._ip_embeds(index, pipe.image_embed_dim)
-        size = int(settings.TASTEBASE_DIFFUSION_SIZE or defaults["size"])
-        [image] = pipe(
-            prompt=prompt,
-            negative_prompt=negative,
-            ip_embeds=embeds,
-            ip_scale=ip_scale_for_strength(self.generation.strength) if embeds is not None else 0.0,
-            seed=self.generation.seed + index,
-            steps=int(settings.TASTEBASE_DIFFUSION_STEPS or config.default_steps),
-            width=size,
-            height=size,
-        )
-        score = fidelity_score(image, None, self.taste)
-        return image, {"fidelity": score.output}
-
-    def _ip_embeds(self, index: int, dim: int | None) -> np.ndarray | None:
-        """Sub-style centroids in the IP-Adapter's image-encoder space, if the profiles
-        were analysed with that encoder. Cohesive: all of them in every image; diverse:
-        image i leans on one sub-style, in proportion to the sub-styles' weights."""
-        if dim is None:
-            return None
-        centroids, weights = [], []
-        for ing in self.ingredients:
-            clusters = ing.profile.data["clusters"]
-            for c in [clusters[ing.cluster]] if ing.cluster is not None else clusters:
-                if len(c["centroid"]) == dim:
-                    centroids.append(np.asarray(c["centroid"], dtype=np.float32))
-                    weights.append(ing.weight * c["weight"])
-        if not centroids:
-            return None  # profiles from another encoder: keywords and avoids still guide
-        if self.generation.cohesion >= 0.5 or len(centroids) == 1:
-            return np.stack(centroids)
-        order = np.repeat(
-            np.arange(len(centroids)),
-            np.maximum(1, np.round(np.array(weights) / sum(weights) * 16)).astype(int),
-        )
-        return centroids[order[index % len(order)]][None]
-
-
-def _claim(generation_id: int) -> Generation | None:
-    claimed = Generation.objects.filter(
-        pk=generation_id, status__in=[GenerationStatus.QUEUED, GenerationStatus.RUNNING]
-    ).update(status=GenerationStatus.RUNNING, started=Coalesce("started", timezone.now()))
-    return Generation.objects.get(pk=generation_id) if claimed else None
-
-
-def _finish(generation: Generation) -> Generation:
-    outputs = list(generation.outputs.all())
-    ok = sum(1 for o in outputs if o.ok)
-    status = (
-        GenerationStatus.DONE if ok == generation.count
-        else GenerationStatus.PARTIAL if ok
-        else GenerationStatus.FAILED
-    )  # fmt: skip
-    error = (
-        ""
-        if ok
-        else "No image could be made: " + "; ".join(sorted({o.error for o in outputs if o.error}))
-    )
-    Generation.objects.filter(pk=generation.pk).update(
-        status=status, done=len(outputs), error=error[:2000], finished=timezone.now()
-    )
-    generation.refresh_from_db()
-    return generation
-
-
-def generation_fail(*, generation_id: int, reason: str) -> None:
-    Generation.objects.filter(
-        pk=generation_id, status__in=[GenerationStatus.QUEUED, GenerationStatus.RUNNING]
-    ).update(status=GenerationStatus.FAILED, error=reason[:2000], finished=timezone.now())
-
-
-def generation_run(*, generation_id: int, renderer_factory=_Renderer) -> Generation | None:
-    """Render every slot not rendered yet. Idempotent; safe to run again after a crash."""
-    generation = _claim(generation_id)
-    if generation is None:
-        return Generation.objects.filter(pk=generation_id).first()
-    renderer = renderer_factory(generation)
-    for index in range(generation.count):
-        if Output.objects.filter(generation=generation, index=index).exists():
-            continue  # done by an earlier delivery
-        try:
-            image, fields = renderer.render(index)
-        except (ValueError, OSError, RuntimeError, MemoryError) as exc:
-            # One failed image says why and doesn't lose the others.
-            log.warning("Generation %s slot %s failed: %s", generation.pk, index, exc)
-            _save_output(generation, index, None, error=f"{type(exc).__name__}: {exc}"[:500])
-        else:
-            _save_output(generation, index, image, **fields)
-        Generation.objects.filter(pk=generation.pk).update(done=generation.outputs.count())
-    return _finish(generation)
-
-
-# --- live preview -------------------------------------------------------------------------
-
-
-def preview_jpeg(
-    *, content: Image.Image, ingredients: Sequence[IngredientSpec], strength: float, side: int = 384
-) -> bytes:
-    from .stylize import preview
-
-    taste = blended_taste(ingredients)
-    out = preview(content, taste, strength, side=side)
-    buf = io.BytesIO()
-    out.convert("RGB").save(buf, "JPEG", quality=85)
-    return buf.getvalue()
-
-
-# --- exports ------------------------------------------------------------------------------
-
-LUT_SAMPLE = "coffee"  # the same photo for every profile, so previews compare
-
-
-def profile_export(profile: TasteProfile, name: str) -> bytes:
-    """Prompt text, .ase/.gpl swatches, a 33³ .cube LUT, or the LUT's before/after.
-
-    Versions are immutable, so each export is computed once and kept in the cache,
-    for the page and the API alike.
-    """
-    from django.core.cache import cache
-
-    return cache.get_or_set(
-        f"profile-export:{profile.pk}:{name}", lambda: _build_export(profile, name), None
-    )
-
-
-def profile_export_filename(profile: TasteProfile, name: str) -> str:
-    """The name a download is saved under: board title, version and export."""
-    return f"{profile.board.title}-v{profile.version}-{name}".replace(" ", "-")
-
-
-def _build_export(profile: TasteProfile, name: str) -> bytes:
-    from . import exports
-
-    data = profile.data
-    title = f"{profile.board.title} v{profile.version}"
-    if name == "prompt.txt":
-        positive, negative = exports.prompt_text(data["keywords"], data["avoids"])
-        return f"Prompt: {positive}\nNegative prompt: {negative}\n".encode()
-    if name == "palette.ase":
-        return exports.palette_ase(data["palette"], group=title)
-    if name == "palette.gpl":
-        return exports.palette_gpl(data["palette"], name=title).encode()
-    lut = exports.build_lut(data["tone"])
-    if name == "look.cube":
-        return exports.cube_text(lut, title=f"Tastebase {title}").encode()
-    if name == "lut-preview.jpg":
-        from moodboards.samples import sample_image
-
-        before = sample_image(LUT_SAMPLE).convert("RGB")
-        before.thumbnail((480, 480))
-        after = exports.apply_cube(before, lut)
-        pair = Image.new("RGB", (before.width * 2 + 6, before.height), "white")
-        pair.paste(before, (0, 0))
-        pair.paste(after, (before.width + 6, 0))
-        buf = io.BytesIO()
-        pair.save(buf, "JPEG", quality=88)
-        return buf.getvalue()
-    raise ValueError(f"unknown export {name!r}")

@@ -3,11 +3,6 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
-    path(
-        "boards/<int:board_id>/profiles/<int:version>/export/<str:name>",
-        views.profile_export,
-        name="profile_export",
-    ),
     path("generate/", views.generation_new, name="generation_new"),
     path(
         "boards/<int:board_id>/images/<int:image_id>/upscale/",

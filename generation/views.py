@@ -1,10 +1,11 @@
-"""Generate pages: the recipe form with a live preview, batches, outputs, exports."""
+"""Generate pages: the recipe form with a live preview, batches and their outputs."""
 
 from __future__ import annotations
 
 import json
 import random
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,11 +15,11 @@ from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
 from moodboards import access as board_access
-from moodboards.models import Role
-from moodboards.serving import as_file, serve_file
-from taste.access import profile_by_id_for_user, profile_for_user
+from moodboards.models import BoardImage, Role
+from moodboards.serving import serve_file
+from taste.access import profile_by_id_for_user
 
-from . import access, selectors, services
+from . import access, rendering, selectors, services
 from .models import Backend
 
 MAX_ROWS = 4
@@ -59,18 +60,17 @@ def _ingredients(user, data) -> list[services.IngredientSpec]:
     return specs
 
 
-def _contents(request: HttpRequest) -> list[services.ContentSpec]:
-    specs = []
-    for image_id in request.POST.getlist("content_ids"):
-        image = board_access.image_by_id_for_user(request.user, _id(image_id))
-        field = image.display or image.original
-        with field.open("rb") as fh:
-            specs.append(services.ContentSpec(image.original_name, fh.read(), image))
+def _contents(request: HttpRequest) -> list[services.ContentSpec | BoardImage]:
+    """Board images (through the access helper; the service reads them) and uploads."""
+    contents: list[services.ContentSpec | BoardImage] = [
+        board_access.image_by_id_for_user(request.user, _id(image_id))
+        for image_id in request.POST.getlist("content_ids")
+    ]
     for upload in request.FILES.getlist("content_files"):
-        if upload.size > services.settings.TASTEBASE_MAX_UPLOAD_BYTES:
+        if upload.size > settings.TASTEBASE_MAX_UPLOAD_BYTES:
             raise ValidationError(f"{upload.name} is larger than the upload limit.")
-        specs.append(services.ContentSpec(upload.name, upload.read()))
-    return specs
+        contents.append(services.ContentSpec(upload.name, upload.read()))
+    return contents
 
 
 # --- pages ------------------------------------------------------------------------------
@@ -117,8 +117,8 @@ def generation_new(request: HttpRequest) -> HttpResponse:
         "profiles": profiles,
         "profile_clusters": {
             p.pk: [
-                {"index": c["index"], "label": c["label"], "percent": round(c["weight"] * 100)}
-                for c in p.data["clusters"]
+                {"index": c.index, "label": c.label, "percent": round(c.weight * 100)}
+                for c in p.document.clusters
             ]
             for p in profiles
         },
@@ -131,21 +131,10 @@ def generation_new(request: HttpRequest) -> HttpResponse:
 def _create(request: HttpRequest) -> HttpResponse:
     data = request.POST
     try:
-        ingredients = _ingredients(request.user, data)
-        backend = data.get("backend", Backend.STYLIZE)
-        if not ingredients and backend != Backend.UPSCALE:
-            raise ValidationError("Choose at least one taste profile.")
-        # The batch belongs to the team of the first profile's board; making it is
-        # an editor's action there.
-        board = ingredients[0].profile.board if ingredients else None
-        if board is None:
-            raise ValidationError("Choose at least one taste profile.")
-        board_access.board_for_user(request.user, board.pk, need=Role.EDITOR)
         generation = services.generation_create(
-            team=board.team,
             user=request.user,
-            ingredients=ingredients,
-            backend=backend,
+            ingredients=_ingredients(request.user, data),
+            backend=data.get("backend", Backend.STYLIZE),
             strength=_float(data.get("strength"), 0.8),
             count=int(_float(data.get("count"), 4)),
             cohesion=_float(data.get("cohesion"), 1.0),
@@ -229,15 +218,8 @@ def generation_rerun(request: HttpRequest, generation_id: int) -> HttpResponse:
 @require_POST
 def output_upscale(request: HttpRequest, generation_id: int, index: int) -> HttpResponse:
     output, _ = access.output_for_user(request.user, generation_id, index, need=Role.EDITOR)
-    with output.file.open("rb") as fh:
-        content = services.ContentSpec(
-            f"output {index + 1} of generation {generation_id}", fh.read()
-        )
     try:
-        job = services.generation_create(
-            team=output.generation.team, user=request.user, ingredients=[], backend=Backend.UPSCALE,
-            contents=[content],
-        )  # fmt: skip
+        job = services.generation_upscale(user=request.user, source=output)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(output.generation)
@@ -249,17 +231,8 @@ def output_upscale(request: HttpRequest, generation_id: int, index: int) -> Http
 def board_image_upscale(request: HttpRequest, board_id: int, image_id: int) -> HttpResponse:
     """Upscale ×4 any board image (an editor's action on that board)."""
     image, _ = board_access.image_for_user(request.user, board_id, image_id, need=Role.EDITOR)
-    field = image.display or image.original
-    with field.open("rb") as fh:
-        content = services.ContentSpec(image.original_name, fh.read(), image)
     try:
-        job = services.generation_create(
-            team=image.board.team,
-            user=request.user,
-            ingredients=[],
-            backend=Backend.UPSCALE,
-            contents=[content],
-        )
+        job = services.generation_upscale(user=request.user, source=image)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(image)
@@ -302,7 +275,7 @@ def preview(request: HttpRequest) -> HttpResponse:
         with field.open("rb") as fh:
             content = Image.open(fh)
             content.load()
-        jpeg = services.preview_jpeg(content=content, ingredients=ingredients, strength=strength)
+        jpeg = rendering.preview_jpeg(content=content, ingredients=ingredients, strength=strength)
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
     except OSError:
@@ -312,26 +285,3 @@ def preview(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(jpeg, content_type="image/jpeg")
     response["Cache-Control"] = "no-store"
     return response
-
-
-# --- exports from a profile -------------------------------------------------------------
-
-EXPORTS = {
-    "prompt.txt": "text/plain; charset=utf-8",
-    "palette.ase": "application/octet-stream",
-    "palette.gpl": "text/plain; charset=utf-8",
-    "look.cube": "text/plain; charset=utf-8",
-    "lut-preview.jpg": "image/jpeg",
-}
-
-
-@login_required
-@require_GET
-def profile_export(request: HttpRequest, board_id: int, version: int, name: str) -> HttpResponse:
-    profile, _ = profile_for_user(request.user, board_id, version)
-    if name not in EXPORTS:
-        raise Http404("Not found")
-    response = HttpResponse(services.profile_export(profile, name), content_type=EXPORTS[name])
-    # The LUT preview is shown on the profile page; the rest are files to keep.
-    download = name != "lut-preview.jpg" or request.GET.get("download") == "1"
-    return as_file(response, services.profile_export_filename(profile, name), download=download)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import queue
 import threading
 from collections.abc import Sequence
@@ -39,7 +38,7 @@ OPENCLIP_MODEL_ENV = "TASTEBASE_OPENCLIP_MODEL"
 OPENCLIP_DEFAULT_MODEL = "ViT-H-14"
 
 # Typical per-dimension spread of raw Magenta style vectors between images of one look
-# (measured on the bundled sample photographs in the six looks of taste/looks.py).
+# (measured on the bundled sample photographs in the six looks of testkit/looks.py).
 # The vectors sit in a tight shell around a common mean, so clustering centres them
 # on the board mean and divides by this constant; a fixed constant (not the board's
 # own spread) keeps a coherent board from being stretched into fake sub-styles.
@@ -205,10 +204,22 @@ class OpenClipConfig:
     prompt: str = "an image with a {} look"  # template for zero-shot vocabulary terms
 
     @classmethod
-    def from_env(cls) -> OpenClipConfig:
+    def from_settings(cls) -> OpenClipConfig:
+        """What the operator configured: TASTEBASE_OPENCLIP_CHECKPOINT (and _MODEL), else
+        the checkpoint `register_weights` recorded in the weights registry. Outside
+        Django (benches, scripts) nothing is configured."""
+        from django.conf import settings
+
+        if not settings.configured:
+            return cls()
+        from config.weights_registry import read_registry
+
+        checkpoint = settings.TASTEBASE_OPENCLIP_CHECKPOINT
+        if not checkpoint:
+            checkpoint = read_registry().get("open_clip", {}).get("checkpoint")
         return cls(
-            model_name=os.environ.get(OPENCLIP_MODEL_ENV, OPENCLIP_DEFAULT_MODEL),
-            checkpoint=os.environ.get(OPENCLIP_CHECKPOINT_ENV) or None,
+            model_name=settings.TASTEBASE_OPENCLIP_MODEL or OPENCLIP_DEFAULT_MODEL,
+            checkpoint=checkpoint or None,
         )
 
 
@@ -223,7 +234,7 @@ class OpenClipEncoder(Encoder):
     blocks: tuple[Block, ...] = ()
 
     def __init__(self, config: OpenClipConfig | None = None, *, random_init: bool = False):
-        self.config = config or OpenClipConfig.from_env()
+        self.config = config or OpenClipConfig.from_settings()
         self.random_init = random_init
         self.id = f"openclip:{self.config.model_name}" + (":random" if random_init else "")
         self.label = f"OpenCLIP {self.config.model_name}"
@@ -379,7 +390,7 @@ _openclip_instances: dict[OpenClipConfig, OpenClipEncoder] = {}
 
 def get_openclip_encoder(config: OpenClipConfig | None = None) -> OpenClipEncoder:
     """One OpenClipEncoder per config per process (the model loads once)."""
-    config = config or OpenClipConfig.from_env()
+    config = config or OpenClipConfig.from_settings()
     with _openclip_lock:
         if config not in _openclip_instances:
             _openclip_instances[config] = OpenClipEncoder(config)
@@ -393,7 +404,7 @@ def get_encoder(encoder_id: str) -> Encoder:
         return _default_encoder()
     if encoder_id.startswith("openclip:"):
         model_name = encoder_id.split(":", 1)[1]
-        config = OpenClipConfig.from_env()
+        config = OpenClipConfig.from_settings()
         if model_name != config.model_name:
             config = OpenClipConfig(model_name=model_name, checkpoint=config.checkpoint)
         enc = get_openclip_encoder(config)

@@ -12,6 +12,7 @@ from PIL import Image
 from rest_framework.test import APIClient
 
 from api import services as token_services
+from generation import rendering as generation_rendering
 from generation import services as generation_services
 from moodboards import services as board_services
 from moodboards.models import Role
@@ -101,6 +102,6 @@ def finished_generation(small_profile, image, alice):
         contents=[generation_services.ContentSpec("coffee.jpg", data, image)],
         count=1,
     )
-    return generation_services.generation_run(
+    return generation_rendering.generation_run(
         generation_id=generation.pk, renderer_factory=_QuickRenderer
     )

@@ -13,24 +13,24 @@ import pytest
 from django.urls import reverse
 
 from generation import services as generation_services
-from generation.diffusion import ENV_FAMILY, ENV_IP_ADAPTER, ENV_MODEL_DIR
-from generation.diffusion_testing import save_tiny_weights
 from generation.models import Generation
 from generation.tasks import run_diffusion_generation
+from generation.weights import ENV_FAMILY, ENV_IP_ADAPTER, ENV_MODEL_DIR
 from taste import encoders, magenta
 from taste import services as taste_services
 from taste.models import TasteProfile
 from taste.tasks import analyze_board
+from testkit.tiny_diffusion import save_tiny_weights
 
 pytestmark = [pytest.mark.faults]
 
 
 @pytest.fixture
-def tiny_weights(tmp_path, monkeypatch, settings):
+def tiny_weights(tmp_path, monkeypatch, settings, model_settings):
     paths = save_tiny_weights(tmp_path / "weights")
-    monkeypatch.setenv(ENV_MODEL_DIR, str(paths["model_dir"]))
-    monkeypatch.setenv(ENV_IP_ADAPTER, str(paths["ip_adapter_path"]))
-    monkeypatch.setenv(ENV_FAMILY, "sd15")
+    model_settings(ENV_MODEL_DIR, str(paths["model_dir"]))
+    model_settings(ENV_IP_ADAPTER, str(paths["ip_adapter_path"]))
+    model_settings(ENV_FAMILY, "sd15")
     settings.TASTEBASE_DIFFUSION_STEPS = 2
     settings.TASTEBASE_DIFFUSION_SIZE = 64
     return paths

@@ -13,28 +13,26 @@ import numpy as np
 import pytest
 
 from generation import services as generation_services
-from generation.diffusion import ENV_FAMILY, ENV_IP_ADAPTER, ENV_MODEL_DIR
-from generation.diffusion_testing import TINY_IMAGE_EMBED_DIM, save_tiny_weights
 from generation.models import Generation
+from generation.weights import ENV_FAMILY, ENV_IP_ADAPTER, ENV_MODEL_DIR
 from moodboards.models import BoardImage
 from taste import services as taste_services
 from taste.models import Analysis, TasteProfile
+from testkit.tiny_diffusion import TINY_IMAGE_EMBED_DIM, save_tiny_weights
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def diffusion_weights(tmp_path, monkeypatch, settings):
+def diffusion_weights(tmp_path, monkeypatch, settings, model_settings):
     paths = save_tiny_weights(tmp_path / "weights")
     # Both this process (which checks the backend is installed) and the workers
     # (started after this, with this environment) see the weights.
-    monkeypatch.setenv(ENV_MODEL_DIR, str(paths["model_dir"]))
-    monkeypatch.setenv(ENV_IP_ADAPTER, str(paths["ip_adapter_path"]))
-    monkeypatch.setenv(ENV_FAMILY, "sd15")
-    monkeypatch.setenv("TASTEBASE_DIFFUSION_STEPS", "2")
-    monkeypatch.setenv("TASTEBASE_DIFFUSION_SIZE", "64")
-    settings.TASTEBASE_DIFFUSION_STEPS = 2
-    settings.TASTEBASE_DIFFUSION_SIZE = 64
+    model_settings(ENV_MODEL_DIR, str(paths["model_dir"]))
+    model_settings(ENV_IP_ADAPTER, str(paths["ip_adapter_path"]))
+    model_settings(ENV_FAMILY, "sd15")
+    model_settings("TASTEBASE_DIFFUSION_STEPS", 2)
+    model_settings("TASTEBASE_DIFFUSION_SIZE", 64)
     return paths
 
 

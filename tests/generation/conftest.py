@@ -12,26 +12,6 @@ from generation.stylize import _predictor
 
 
 @pytest.fixture(scope="session")
-def coffee() -> Image.Image:
-    return Image.fromarray(data.coffee())  # 600x400, warm and colourful
-
-
-@pytest.fixture(scope="session")
-def rocket() -> Image.Image:
-    return Image.fromarray(data.rocket())  # 640x427, cool night scene
-
-
-@pytest.fixture(scope="session")
-def astronaut() -> Image.Image:
-    return Image.fromarray(data.astronaut())  # 512x512, saturated primaries
-
-
-@pytest.fixture(scope="session")
-def chelsea() -> Image.Image:
-    return Image.fromarray(data.chelsea())  # 451x300
-
-
-@pytest.fixture(scope="session")
 def mono_style() -> np.ndarray:
     """A monochrome board: the mean style of greyscale photographs."""
     predictor = _predictor()

@@ -1,7 +1,11 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from generation.batch import blend_profiles, plan_batch
+from generation.batch import plan_batch
+from generation.services import taste_clusters
+from taste.document import Cluster, TasteProfileData, Tone
 from taste.magenta import STYLE_DIM
 
 
@@ -62,9 +66,24 @@ def test_a_single_look_still_varies_a_little(clusters):
         assert 0 < np.linalg.norm(item - v) < 0.2 * np.linalg.norm(v)
 
 
+def _ingredient(clusters, weight: float) -> SimpleNamespace:
+    """A recipe row: a profile version (its typed document) at a weight."""
+    document = TasteProfileData(
+        version=1, encoder_id="test", n_images=len(clusters), outliers=[], keywords=[],
+        avoids=[], palette=[], tone=Tone([50, 0, 0], [20, 5, 5], {}), summary="", map=[],
+        coherence=1.0, method="test",
+        clusters=[
+            Cluster(index=i, label=f"c{i}", weight=w, members=[], representatives=[],
+                    keywords=[], palette=[], style_vector=list(v), centroid=[], coherence=1.0)
+            for i, (v, w) in enumerate(clusters)
+        ],
+    )  # fmt: skip
+    return SimpleNamespace(profile=SimpleNamespace(document=document), cluster=None, weight=weight)
+
+
 def test_blending_profiles_weights_each_profile_as_a_whole(clusters):
     other = [(np.full(STYLE_DIM, 5.0), 1.0)]
-    flat = blend_profiles([(clusters, 1.0), (other, 3.0)])
+    flat = taste_clusters([_ingredient(clusters, 1.0), _ingredient(other, 3.0)])
     assert [round(w, 3) for _, w in flat] == [0.5, 0.3, 0.2, 3.0]
     items = plan_batch(flat, count=1, cohesion=1.0, seed=0)
     np.testing.assert_allclose(items[0], 0.25 * _blend(clusters) + 0.75 * 5.0, rtol=1e-5)

@@ -1,5 +1,3 @@
-import time
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -92,16 +90,12 @@ def test_preview_caches_the_content(chelsea, mono_style, monkeypatch):
     assert calls == []
 
 
-def test_preview_is_fast_enough_for_a_slider(chelsea, mono_style):
-    preview(chelsea, mono_style, 0.1)  # warm up and fill the cache
-    times = []
-    for s in (0.2, 0.4, 0.6, 0.8, 1.0):
-        start = time.perf_counter()
+def test_slider_previews_come_at_the_asked_size(chelsea, mono_style):
+    # Latency is a benchmark figure (bench/generate.py), not a test.
+    preview(chelsea, mono_style, 0.1)  # fills the cache
+    for s in (0.2, 0.6, 1.0):
         out = preview(chelsea, mono_style, s, side=256)
-        times.append(time.perf_counter() - start)
-    assert max(out.size) == 256
-    # Generous for a shared CI core; the bench reports the real p50 (~0.25 s).
-    assert float(np.median(times)) < 1.0
+        assert max(out.size) == 256
 
 
 @pytest.mark.parametrize("size", [(320, 319), (319, 320), (1000, 997)])

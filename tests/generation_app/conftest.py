@@ -3,15 +3,6 @@ from __future__ import annotations
 import pytest
 
 from generation import services
-from taste import services as taste_services
-
-
-@pytest.fixture
-def profile(board, alice, fill_board):
-    """A two-look profile of the team board (mono high contrast + saturated pop)."""
-    fill_board(board, alice, looks=("mono_contrast", "saturated_pop"), per_look=5)
-    analysis = taste_services.analysis_start(board=board, user=alice)
-    return taste_services.analysis_run(analysis_id=analysis.pk).profile
 
 
 @pytest.fixture

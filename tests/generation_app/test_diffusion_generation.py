@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generation import services
-from generation.diffusion import ENV_FAMILY, ENV_IP_ADAPTER, ENV_MODEL_DIR
-from generation.diffusion_testing import TINY_IMAGE_EMBED_DIM, save_tiny_weights
+from generation import rendering, services
+from generation.weights import ENV_FAMILY, ENV_IP_ADAPTER, ENV_MODEL_DIR
 from taste.models import TasteProfile
+from testkit.tiny_diffusion import TINY_IMAGE_EMBED_DIM, save_tiny_weights
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +23,10 @@ def tiny_weights(tmp_path_factory):
 
 
 @pytest.fixture
-def diffusion_installed(tiny_weights, monkeypatch, settings):
-    monkeypatch.setenv(ENV_MODEL_DIR, str(tiny_weights["model_dir"]))
-    monkeypatch.setenv(ENV_IP_ADAPTER, str(tiny_weights["ip_adapter_path"]))
-    monkeypatch.setenv(ENV_FAMILY, "sd15")
+def diffusion_installed(tiny_weights, monkeypatch, settings, model_settings):
+    model_settings(ENV_MODEL_DIR, str(tiny_weights["model_dir"]))
+    model_settings(ENV_IP_ADAPTER, str(tiny_weights["ip_adapter_path"]))
+    model_settings(ENV_FAMILY, "sd15")
     settings.TASTEBASE_DIFFUSION_STEPS = 2
     settings.TASTEBASE_DIFFUSION_SIZE = 64
 
@@ -54,7 +54,7 @@ def _run(profile, alice, **recipe):
         team=profile.board.team, user=alice, ingredients=[services.IngredientSpec(profile, None, 1.0)],
         backend="diffusion", prompt="a lighthouse", **recipe,
     )  # fmt: skip
-    return services.generation_run(generation_id=generation.pk)
+    return rendering.generation_run(generation_id=generation.pk)
 
 
 def _pixels(output):

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from PIL import Image
 
 from moodboards.samples import sample_image
-from taste.looks import make_board
+from testkit.looks import make_board
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from PIL import Image
 
-from generation import services
+from generation import rendering, services
 from generation.models import Generation, Output
 
 
@@ -18,7 +18,7 @@ def _pixels(output: Output) -> np.ndarray:
 
 def test_a_batch_renders_every_image_with_a_fidelity_score(make_generation, content):
     generation = make_generation(count=3)
-    done = services.generation_run(generation_id=generation.pk)
+    done = rendering.generation_run(generation_id=generation.pk)
     assert done.status == "done", done.error
     outputs = list(done.outputs.all())
     assert [o.index for o in outputs] == [0, 1, 2]
@@ -37,23 +37,25 @@ def test_taste_moves_the_image_toward_the_profile(make_generation, profile):
     generation = make_generation(
         ingredients=[services.IngredientSpec(profile, mono, 1.0)], count=1, strength=1.0
     )
-    output = services.generation_run(generation_id=generation.pk).outputs.get()
+    output = rendering.generation_run(generation_id=generation.pk).outputs.get()
     rgb = _pixels(output)
     spread = np.abs(rgb - rgb.mean(axis=2, keepdims=True)).mean()
     assert spread < 12  # nearly grey
     assert output.fidelity > output.content_fidelity
 
 
-def test_same_recipe_and_seed_give_the_same_images(make_generation):
-    a = services.generation_run(generation_id=make_generation(cohesion=0.3, seed=11).pk)
-    b = services.generation_run(generation_id=services.generation_rerun(generation=a, user=None).pk)
+def test_same_recipe_and_seed_give_the_same_images(make_generation, alice):
+    a = rendering.generation_run(generation_id=make_generation(cohesion=0.3, seed=11).pk)
+    b = rendering.generation_run(
+        generation_id=services.generation_rerun(generation=a, user=alice).pk
+    )
     for x, y in zip(a.outputs.all(), b.outputs.all(), strict=True):
         assert np.abs(_pixels(x) - _pixels(y)).max() <= 1
 
 
 def test_diverse_batch_differs_from_cohesive(make_generation):
-    cohesive = services.generation_run(generation_id=make_generation(cohesion=1.0, count=2).pk)
-    diverse = services.generation_run(generation_id=make_generation(cohesion=0.0, count=2).pk)
+    cohesive = rendering.generation_run(generation_id=make_generation(cohesion=1.0, count=2).pk)
+    diverse = rendering.generation_run(generation_id=make_generation(cohesion=0.0, count=2).pk)
     c0, c1 = (_pixels(o) for o in cohesive.outputs.all())
     d0, d1 = (_pixels(o) for o in diverse.outputs.all())
     assert np.abs(c0 - c1).mean() < 1.0  # one look for all
@@ -62,7 +64,7 @@ def test_diverse_batch_differs_from_cohesive(make_generation):
 
 def test_strength_sets_how_far_the_taste_goes(make_generation, content):
     runs = {
-        s: services.generation_run(
+        s: rendering.generation_run(
             generation_id=make_generation(strength=s, count=1).pk
         ).outputs.get()
         for s in (0.0, 0.5, 1.0)
@@ -107,13 +109,13 @@ def test_a_bad_content_upload_is_refused(make_generation):
 def test_one_failed_image_says_why_and_the_others_land(make_generation):
     generation = make_generation(count=3)
 
-    class Flaky(services._Renderer):
+    class Flaky(rendering._Renderer):
         def render(self, index):
             if index == 1:
                 raise RuntimeError("out of memory on this image")
             return super().render(index)
 
-    done = services.generation_run(generation_id=generation.pk, renderer_factory=Flaky)
+    done = rendering.generation_run(generation_id=generation.pk, renderer_factory=Flaky)
     assert done.status == "partial"
     outputs = {o.index: o for o in done.outputs.all()}
     assert outputs[0].ok and outputs[2].ok
@@ -123,17 +125,17 @@ def test_one_failed_image_says_why_and_the_others_land(make_generation):
 def test_a_killed_worker_leaves_no_duplicates_after_redelivery(make_generation):
     generation = make_generation(count=3)
 
-    class Killed(services._Renderer):
+    class Killed(rendering._Renderer):
         def render(self, index):
             if index == 2:
                 raise SystemExit("SIGKILL")  # nothing in the service catches this
             return super().render(index)
 
     with pytest.raises(SystemExit):
-        services.generation_run(generation_id=generation.pk, renderer_factory=Killed)
+        rendering.generation_run(generation_id=generation.pk, renderer_factory=Killed)
     assert Output.objects.filter(generation=generation).count() == 2
     first_files = {o.index: o.file.name for o in generation.outputs.all()}
-    done = services.generation_run(generation_id=generation.pk)  # the redelivered task
+    done = rendering.generation_run(generation_id=generation.pk)  # the redelivered task
     assert done.status == "done"
     outputs = list(done.outputs.all())
     assert [o.index for o in outputs] == [0, 1, 2]
@@ -141,13 +143,13 @@ def test_a_killed_worker_leaves_no_duplicates_after_redelivery(make_generation):
 
 
 def test_finished_batch_is_not_rendered_again(make_generation):
-    generation = services.generation_run(generation_id=make_generation(count=1).pk)
+    generation = rendering.generation_run(generation_id=make_generation(count=1).pk)
 
-    class Boom(services._Renderer):
+    class Boom(rendering._Renderer):
         def render(self, index):
             raise AssertionError("rendered twice")
 
-    again = services.generation_run(generation_id=generation.pk, renderer_factory=Boom)
+    again = rendering.generation_run(generation_id=generation.pk, renderer_factory=Boom)
     assert again.status == "done"
 
 
@@ -171,7 +173,7 @@ def test_upscale_makes_the_image_four_times_larger(make_generation, alice, profi
         team=profile.board.team, user=alice, ingredients=[], backend="upscale",
         contents=[services.ContentSpec("small.png", buf.getvalue())],
     )  # fmt: skip
-    output = services.generation_run(generation_id=generation.pk).outputs.get()
+    output = rendering.generation_run(generation_id=generation.pk).outputs.get()
     assert (output.width, output.height) == (160, 120)
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from generation import services
+from generation import rendering
 from generation.models import Generation
 
 PERSONAS = {"alice": 3, "bob": 2, "carol": 1, "charlie": None, "anonymous": None}
@@ -15,7 +15,7 @@ PERSONAS = {"alice": 3, "bob": 2, "carol": 1, "charlie": None, "anonymous": None
 
 @pytest.fixture
 def done_generation(make_generation):
-    return services.generation_run(generation_id=make_generation(count=2).pk)
+    return rendering.generation_run(generation_id=make_generation(count=2).pk)
 
 
 def _urls(g):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generation.diffusion import ENV_DEVICE, ENV_DTYPE, ENV_FAMILY, ENV_IP_ADAPTER, ENV_MODEL_DIR
+from generation.weights import ENV_DEVICE, ENV_DTYPE, ENV_FAMILY, ENV_IP_ADAPTER, ENV_MODEL_DIR
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -29,14 +29,14 @@ def _torch_threads():
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory) -> dict[str, Path]:
     """A complete weights folder: model/ (save_pretrained) + ip-adapter_tiny.safetensors."""
-    from generation.diffusion_testing import save_tiny_weights
+    from testkit.tiny_diffusion import save_tiny_weights
 
     return save_tiny_weights(tmp_path_factory.mktemp("weights"))
 
 
 @pytest.fixture(scope="session")
 def tiny_config(tiny_weights):
-    from generation.diffusion import DiffusionConfig
+    from generation.weights import DiffusionConfig
 
     # guidance 6 as in diffusers' fast tests: CFG on, so the negative path is exercised.
     return DiffusionConfig(
@@ -57,7 +57,7 @@ def backend(tiny_config):
 @pytest.fixture
 def centroids() -> np.ndarray:
     """Three sub-style centroids in the tiny IP-Adapter's 32-d image-embedding space."""
-    from generation.diffusion_testing import TINY_IMAGE_EMBED_DIM
+    from testkit.tiny_diffusion import TINY_IMAGE_EMBED_DIM
 
     rng = np.random.default_rng(7)
     return rng.normal(size=(3, TINY_IMAGE_EMBED_DIM)).astype(np.float32)
@@ -85,7 +85,9 @@ def generate(backend, centroids):
 
 
 @pytest.fixture
-def no_weights_env(monkeypatch):
-    for name in (ENV_MODEL_DIR, ENV_IP_ADAPTER, ENV_FAMILY, ENV_DEVICE, ENV_DTYPE):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(f"{name}_FILE", raising=False)
+def no_weights_env(model_settings, settings, tmp_path):
+    for name in (ENV_MODEL_DIR, ENV_IP_ADAPTER, ENV_FAMILY):
+        model_settings(name, None)
+    model_settings(ENV_DEVICE, "cpu")
+    model_settings(ENV_DTYPE, "fp32")
+    settings.TASTEBASE_WEIGHTS_REGISTRY = tmp_path / "no-registry.json"

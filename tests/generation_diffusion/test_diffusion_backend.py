@@ -123,7 +123,7 @@ def test_ip_embeds_need_an_ip_adapter(tiny_config):
     from dataclasses import replace
 
     from generation.diffusion import DiffusionBackend
-    from generation.diffusion_testing import build_tiny_pipeline
+    from testkit.tiny_diffusion import build_tiny_pipeline
 
     plain = DiffusionBackend(
         replace(tiny_config, ip_adapter_path=None),
@@ -177,7 +177,7 @@ def test_strength_maps_to_ip_scale():
 
 
 def test_config_rejects_fp16_on_cpu(tiny_weights):
-    from generation.diffusion import DiffusionConfig
+    from generation.weights import DiffusionConfig
 
     with pytest.raises(ValueError, match="fp16 needs device 'cuda'"):
         DiffusionConfig(model_dir=tiny_weights["model_dir"], dtype="fp16")

@@ -7,14 +7,15 @@ import os
 import numpy as np
 import pytest
 
-from generation.diffusion import ENV_MODEL_DIR, FAMILY_DEFAULTS, DiffusionConfig, get_backend
+from generation.diffusion import get_backend
+from generation.weights import ENV_MODEL_DIR, FAMILY_DEFAULTS, DiffusionConfig
 
 pytestmark = pytest.mark.realweights
 
 
 @pytest.mark.skipif(not os.environ.get(ENV_MODEL_DIR), reason=f"{ENV_MODEL_DIR} is not set")
 def test_real_pipeline_follows_the_centroids():
-    config = DiffusionConfig.from_env()
+    config = DiffusionConfig.from_settings()
     assert config is not None
     backend = get_backend(config)
     size = int(FAMILY_DEFAULTS[config.family]["size"])

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from django.core.management import CommandError, call_command
 
-from generation.diffusion import (
+from generation.weights import (
     ENV_IP_ADAPTER,
     ENV_MODEL_DIR,
     WeightsLayoutError,
@@ -27,9 +27,11 @@ def test_status_without_weights_says_what_to_do(no_weights_env):
     assert ENV_MODEL_DIR in status.missing
 
 
-def test_status_with_complete_weights_is_installed(no_weights_env, monkeypatch, tiny_weights):
-    monkeypatch.setenv(ENV_MODEL_DIR, str(tiny_weights["model_dir"]))
-    monkeypatch.setenv(ENV_IP_ADAPTER, str(tiny_weights["ip_adapter_path"]))
+def test_status_with_complete_weights_is_installed(
+    no_weights_env, monkeypatch, tiny_weights, model_settings
+):
+    model_settings(ENV_MODEL_DIR, str(tiny_weights["model_dir"]))
+    model_settings(ENV_IP_ADAPTER, str(tiny_weights["ip_adapter_path"]))
 
     status = diffusion_status()
 
@@ -38,8 +40,10 @@ def test_status_with_complete_weights_is_installed(no_weights_env, monkeypatch, 
     assert "32-d image embeddings" in status.message
 
 
-def test_status_without_ip_adapter_is_prompt_only(no_weights_env, monkeypatch, tiny_weights):
-    monkeypatch.setenv(ENV_MODEL_DIR, str(tiny_weights["model_dir"]))
+def test_status_without_ip_adapter_is_prompt_only(
+    no_weights_env, monkeypatch, tiny_weights, model_settings
+):
+    model_settings(ENV_MODEL_DIR, str(tiny_weights["model_dir"]))
 
     status = diffusion_status()
 
@@ -50,12 +54,12 @@ def test_status_without_ip_adapter_is_prompt_only(no_weights_env, monkeypatch, t
 
 
 def test_status_names_missing_parts_of_the_model(
-    no_weights_env, monkeypatch, tiny_weights, tmp_path
+    no_weights_env, monkeypatch, tiny_weights, tmp_path, model_settings
 ):
     broken = tmp_path / "model"
     shutil.copytree(tiny_weights["model_dir"], broken)
     shutil.rmtree(broken / "unet")
-    monkeypatch.setenv(ENV_MODEL_DIR, str(broken))
+    model_settings(ENV_MODEL_DIR, str(broken))
 
     status = diffusion_status()
 
@@ -102,7 +106,7 @@ def test_register_rejects_a_folder_without_a_pipeline(tmp_path):
 def test_register_rejects_an_adapter_for_another_model(tiny_weights, tmp_path):
     from safetensors.torch import save_file
 
-    from generation.diffusion_testing import build_tiny_pipeline, random_ip_adapter_state_dict
+    from testkit.tiny_diffusion import build_tiny_pipeline, random_ip_adapter_state_dict
 
     src = tmp_path / "weights"
     shutil.copytree(tiny_weights["model_dir"], src / "model")
@@ -158,10 +162,10 @@ def test_command_fails_clearly_on_a_bad_folder(tmp_path):
 
 
 def test_status_reports_a_bad_setting_instead_of_crashing(
-    no_weights_env, monkeypatch, tiny_weights
+    no_weights_env, monkeypatch, tiny_weights, model_settings
 ):
-    monkeypatch.setenv(ENV_MODEL_DIR, str(tiny_weights["model_dir"]))
-    monkeypatch.setenv("TASTEBASE_DIFFUSION_DTYPE", "fp16")  # fp16 needs a GPU
+    model_settings(ENV_MODEL_DIR, str(tiny_weights["model_dir"]))
+    model_settings("TASTEBASE_DIFFUSION_DTYPE", "fp16")  # fp16 needs a GPU
 
     status = diffusion_status()
 

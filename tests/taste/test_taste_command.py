@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from taste.looks import make_board
+from testkit.looks import make_board
 
 
 @pytest.fixture
@@ -64,8 +64,8 @@ def test_a_folder_without_images_is_a_command_error(tmp_path):
         call_command("analyze_images", str(tmp_path), stderr=StringIO())
 
 
-def test_an_uninstalled_encoder_is_a_command_error(image_dir, monkeypatch):
-    monkeypatch.delenv("TASTEBASE_OPENCLIP_CHECKPOINT", raising=False)
+def test_an_uninstalled_encoder_is_a_command_error(image_dir, model_settings):
+    model_settings("TASTEBASE_OPENCLIP_CHECKPOINT", None)
     with pytest.raises(CommandError, match="TASTEBASE_OPENCLIP_CHECKPOINT"):
         call_command("analyze_images", str(image_dir), "--encoder", "openclip:ViT-H-14")
 

@@ -9,9 +9,9 @@ from taste.encoders import (
     get_encoder,
     list_encoders,
 )
-from taste.looks import render
 from taste.magenta import STYLE_DIM
 from taste.profile import build_profile, embed_images
+from testkit.looks import render
 
 
 @pytest.fixture
@@ -53,8 +53,8 @@ def test_a_failing_image_raises_instead_of_hanging(images, monkeypatch):
         encoders.MagentaDescriptorEncoder(workers=2).embed(images * 3)
 
 
-def test_registry_says_what_is_missing(monkeypatch):
-    monkeypatch.delenv(OPENCLIP_CHECKPOINT_ENV, raising=False)
+def test_registry_says_what_is_missing(model_settings):
+    model_settings(OPENCLIP_CHECKPOINT_ENV, None)
     statuses = {s.id.split(":")[0]: s for s in list_encoders()}
     assert statuses[DEFAULT_ENCODER_ID].installed
     clip = statuses["openclip"]

@@ -2,7 +2,8 @@
 
 The folder holds a diffusers pipeline (model_index.json, unet/, vae/, text_encoder/,
 tokenizer/, scheduler/), an IP-Adapter checkpoint and, optionally, an open_clip
-checkpoint. Nothing is copied or downloaded: the registry records where they are.
+checkpoint (the OpenCLIP encoder then uses it). Nothing is copied or downloaded: the
+registry records where they are.
 """
 
 from __future__ import annotations
@@ -13,11 +14,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from generation.diffusion import FAMILIES, WeightsLayoutError, register_weights
-
-
-def default_registry_path() -> Path:
-    return Path(settings.VAR_DIR) / "weights.json"
+from generation.weights import FAMILIES, WeightsLayoutError, register_weights
 
 
 class Command(BaseCommand):
@@ -30,11 +27,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--registry",
             default=None,
-            help="registry file to write (default: VAR_DIR/weights.json)",
+            help="registry file to write (default: the TASTEBASE_WEIGHTS_REGISTRY setting)",
         )
 
     def handle(self, *args, **options) -> None:
-        registry = Path(options["registry"]) if options["registry"] else default_registry_path()
+        registry = Path(options["registry"] or settings.TASTEBASE_WEIGHTS_REGISTRY)
         try:
             record = register_weights(
                 options["src_dir"], registry_path=registry, family=options["family"]
