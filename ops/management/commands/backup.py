@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ops import services
+from ops import archive, services
 
 
 class Command(BaseCommand):
@@ -24,15 +24,15 @@ class Command(BaseCommand):
         parser.add_argument("out", type=Path, help="archive to write, e.g. backup.tar")
 
     def handle(self, *args, out: Path, verbosity: int = 1, **options) -> None:
-        progress = self.stdout.write if verbosity >= 1 else services.quiet
+        progress = self.stdout.write if verbosity >= 1 else archive.quiet
         try:
             result = services.backup_create(out=out, progress=progress)
-        except services.BackupError as exc:
+        except archive.BackupError as exc:
             raise CommandError(str(exc)) from None
         media = result.manifest["media"]
         self.stdout.write(
             self.style.SUCCESS(f"Backed up to {result.path} in {result.seconds:.1f} s: ")
-            + services.describe(result.manifest)
+            + archive.describe(result.manifest)
         )
         if media["orphans"]:
             self.stdout.write(

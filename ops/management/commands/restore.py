@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ops import archive as archives
 from ops import services
 
 
@@ -37,23 +38,23 @@ class Command(BaseCommand):
     def handle(
         self, *args, archive: Path, yes: bool, check: bool, verbosity: int = 1, **options
     ) -> None:
-        progress = self.stdout.write if verbosity >= 1 else services.quiet
+        progress = self.stdout.write if verbosity >= 1 else archives.quiet
         try:
             if check:
-                manifest = services.archive_verify(path=archive, progress=progress)
+                manifest = archives.archive_verify(path=archive, progress=progress)
                 self.stdout.write(
                     self.style.SUCCESS(f"{archive} is intact: ")
                     + f"made {manifest['created']} by Tastebase {manifest['app_version']}; "
-                    + services.describe(manifest)
+                    + archives.describe(manifest)
                 )
                 return
             result = services.restore_archive(path=archive, overwrite=yes, progress=progress)
-        except services.BackupError as exc:
+        except archives.BackupError as exc:
             raise CommandError(str(exc)) from None
         manifest = result.manifest
         self.stdout.write(
             self.style.SUCCESS(f"Restored {archive} in {result.seconds:.1f} s: ")
-            + services.describe(manifest)
+            + archives.describe(manifest)
         )
         self.stdout.write(
             f"Media: {result.files_written} files written, {result.files_unchanged} already "
