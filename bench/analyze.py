@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from taste.clustering import adjusted_rand, cluster_embeddings, project_2d
 from taste.descriptors import compute_descriptors, look_columns
 from taste.encoders import DEFAULT_ENCODER_ID, MagentaDescriptorEncoder, get_encoder
-from taste.looks import LOOKS, make_board
 from taste.magenta import PREDICT_SIZE, SessionConfig, StylePredictor, center_square
 from taste.profile import ProfileInput, build_profile
+from testkit.looks import LOOKS, make_board
 
 
 def bench_clustering(per_look: int, seeds: list[int]) -> np.ndarray:

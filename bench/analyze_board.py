@@ -28,9 +28,9 @@ def main() -> None:
     from moodboards.samples import encode
     from taste import services
     from taste.encoders import DEFAULT_ENCODER_ID, get_encoder
-    from taste.looks import LOOKS, make_board
     from taste.models import ImageEmbedding
     from taste.profile import build_profile
+    from testkit.looks import LOOKS, make_board
 
     looks = list(LOOKS)[:4]
     user = board_services.user_signup(

@@ -93,7 +93,7 @@ def fmt(times: list[float]) -> str:
 def build_sd15_unet():  # -> UNet2DConditionModel with a random IP-Adapter
     from diffusers import UNet2DConditionModel
 
-    from generation.diffusion_testing import (
+    from testkit.tiny_diffusion import (
         nest_ip_adapter_state_dict,
         random_ip_adapter_state_dict,
     )
@@ -166,8 +166,9 @@ def bench_vae(repeats: int) -> float:
 
 
 def bench_tiny(repeats: int) -> None:
-    from generation.diffusion import DiffusionBackend, DiffusionConfig
-    from generation.diffusion_testing import TINY_IMAGE_EMBED_DIM, save_tiny_weights
+    from generation.diffusion import DiffusionBackend
+    from generation.weights import DiffusionConfig
+    from testkit.tiny_diffusion import TINY_IMAGE_EMBED_DIM, save_tiny_weights
 
     with tempfile.TemporaryDirectory(prefix="tastebase-bench-") as tmp:
         start = time.perf_counter()

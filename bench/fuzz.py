@@ -134,7 +134,7 @@ def _world():
     from moodboards.models import Role
     from moodboards.samples import encode
     from taste import services as taste_services
-    from taste.looks import make_board
+    from testkit.looks import make_board
 
     alice = services.user_signup(username="alice", email="a@example.com", password="pw-alice-1")
     services.user_signup(username="bob", email="bob@example.com", password="pw-bob-1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Window
+from django.db.models import Count, F, Prefetch, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from .models import Board, BoardImage, ImageStatus, Membership, Team
@@ -72,7 +72,3 @@ def board_grid_images(board: Board) -> list[GridImage]:
 
 def members_of(team: Team) -> QuerySet[Membership]:
     return team.memberships.select_related("user").order_by("user__username")
-
-
-def pending_images(board: Board, ids: list[int]) -> QuerySet[BoardImage]:
-    return board.images.filter(Q(pk__in=ids) | Q(status=ImageStatus.PROCESSING))

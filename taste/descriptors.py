@@ -204,7 +204,7 @@ CAST_CHROMA_OFFSET = 10.0
 # Pooled within-look covariance of the look columns: how the columns vary, and co-vary,
 # between photographs that share one grade, i.e. what the *subject* does to them.
 # Measured with `bench/analyze.py --fit-look-space` on the bundled photographs rendered
-# in the six looks of taste/looks.py (seeds 10-17, disjoint from the bench's and the
+# in the six looks of testkit/looks.py (seeds 10-17, disjoint from the bench's and the
 # tests' boards). Distances are Mahalanobis distances under this covariance: one unit
 # means "as different as two images of one look usually are", and directions in which
 # subjects move several columns together (colourfulness, saturation and chroma rise

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from taste.encoders import DEFAULT_ENCODER_ID, get_encoder
-from taste.looks import make_board
 from taste.profile import ProfileInput
+from testkit.looks import make_board
 
 PER_LOOK = 12
 

@@ -1,12 +1,10 @@
-import time
-
 import numpy as np
 import pytest
 from scipy.spatial.distance import pdist
 
 from taste.clustering import adjusted_rand, cluster_embeddings, project_2d
 from taste.encoders import Block, MagentaDescriptorEncoder, get_encoder
-from taste.looks import LOOKS, make_board
+from testkit.looks import LOOKS, make_board
 
 BLOCKS = MagentaDescriptorEncoder.blocks
 
@@ -157,17 +155,15 @@ def test_map_is_normalised_spread_and_grouped(board, looks):
     assert np.array_equal(coords, project_2d(result.features.copy()))  # deterministic
 
 
-def test_map_of_500_images_with_duplicates_is_fast_and_spread():
+def test_map_of_500_images_with_duplicates_is_spread():
+    # Its speed is a benchmark figure (bench/analyze.py, part d).
     # Six tight groups in a 110-d space, each image three times (re-uploads).
     rng = np.random.default_rng(1)
     centres = rng.normal(0, 4.0, (6, 110))
     base = np.vstack([c + rng.normal(0, 0.3, (28, 110)) for c in centres])
     features = np.vstack([base] * 3)[:500]
     labels = np.tile(np.repeat(np.arange(6), 28), 3)[:500]
-    project_2d(features[:10])  # imports
-    start = time.perf_counter()
     coords = project_2d(features)
-    assert time.perf_counter() - start < 1.0
     _map_checks(coords, labels)
 
 

@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from moodboards import services
 from moodboards.models import Board, Role
 from moodboards.samples import SAMPLES, encode, sample_jpeg
-from taste.looks import make_board
+from testkit.looks import make_board
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "tastebase-demo"
