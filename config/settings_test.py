@@ -4,12 +4,26 @@ import os
 import tempfile
 from pathlib import Path
 
+# pytest-xdist runs test processes side by side (PYTEST_XDIST_WORKER is gw0, gw1, …):
+# each gets its own var dir (test database, media, filesystem broker) instead of the
+# one it inherited from the controlling process. The workers and commands a test starts
+# inherit TASTEBASE_TEST_VAR_WORKER, and keep the var dir they are given.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _XDIST_WORKER and os.environ.get("TASTEBASE_TEST_VAR_WORKER") != _XDIST_WORKER:
+    os.environ["TASTEBASE_TEST_VAR_WORKER"] = _XDIST_WORKER
+    os.environ["TASTEBASE_VAR_DIR"] = tempfile.mkdtemp(prefix=f"tastebase-test-{_XDIST_WORKER}-")
 os.environ.setdefault("TASTEBASE_VAR_DIR", tempfile.mkdtemp(prefix="tastebase-test-"))
 
-from .env import env_bool
-from .media import media_storage
-from .settings import *  # noqa: F403
-from .settings import DATABASES, STATIC_ROOT, VAR_DIR
+from .env import env_bool  # noqa: E402 (the var dir must be chosen first)
+from .media import media_storage  # noqa: E402
+from .settings import *  # noqa: E402, F403
+from .settings import (  # noqa: E402
+    CELERY_BROKER_TRANSPORT_OPTIONS,
+    CELERY_BROKER_URL,
+    DATABASES,
+    STATIC_ROOT,
+    VAR_DIR,
+)
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -24,6 +38,16 @@ STORAGES = {
 # (A worker started by the tests sets CELERY_TASK_ALWAYS_EAGER=0 for itself.)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 DEBUG = False
+
+# On a shared Redis broker each test process also gets its own keys, so the workers
+# one starts never take another's tasks.
+if os.environ.get("TASTEBASE_TEST_VAR_WORKER") and CELERY_BROKER_URL.startswith(
+    ("redis://", "rediss://")
+):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "global_keyprefix": f"tests-{os.environ['TASTEBASE_TEST_VAR_WORKER']}:",
+    }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:", so a real worker process can open the test database.

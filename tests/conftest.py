@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,20 +20,25 @@ from django.db import connection
 from moodboards import services
 from moodboards.models import Board, BoardImage, ImageStatus, Role, Team
 from moodboards.samples import encode, sample_jpeg
-from taste.looks import make_board
+from testkit.looks import make_board
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 
 
+def _persona(username: str):
+    """The persona's account; the same one when a module's `world` made it already."""
+    from django.contrib.auth import get_user_model
+
+    existing = get_user_model().objects.filter(username=username).first()
+    return existing or services.user_signup(
+        username=username, email=f"{username}@example.com", password=PASSWORD
+    )
+
+
 @pytest.fixture
 def make_user(db):
-    def make(username: str):
-        return services.user_signup(
-            username=username, email=f"{username}@example.com", password=PASSWORD
-        )
-
-    return make
+    return _persona
 
 
 @pytest.fixture
@@ -111,6 +117,65 @@ def fill_board(django_capture_on_commit_callbacks):
         return added
 
     return fill
+
+
+@pytest.fixture
+def profile(board, alice, fill_board):
+    """A two-look profile of the team board (mono high contrast + saturated pop)."""
+    fill_board(board, alice, looks=("mono_contrast", "saturated_pop"), per_look=5)
+    from taste import services as taste_services
+
+    analysis = taste_services.analysis_start(board=board, user=alice)
+    return taste_services.analysis_run(analysis_id=analysis.pk).profile
+
+
+@pytest.fixture
+def model_settings(monkeypatch, settings):
+    """Set a model-related setting as an operator would: in this process's settings,
+    and in the environment that the workers and servers a test starts inherit (they
+    read it in config/settings.py). None unsets it."""
+
+    def set_(name: str, value: object) -> None:
+        monkeypatch.delenv(f"{name}_FILE", raising=False)
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, str(value))
+        setattr(settings, name, value)
+
+    return set_
+
+
+@pytest.fixture(scope="session")
+def coffee():
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.coffee())  # 600x400, warm and colourful
+
+
+@pytest.fixture(scope="session")
+def rocket():
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.rocket())  # 640x427, cool night scene
+
+
+@pytest.fixture(scope="session")
+def astronaut():
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.astronaut())  # 512x512, saturated primaries
+
+
+@pytest.fixture(scope="session")
+def chelsea():
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.chelsea())  # 451x300
 
 
 # --- a real Celery worker process -----------------------------------------------------
@@ -216,31 +281,69 @@ def wait_until_ready():
     return wait
 
 
-@pytest.fixture
-def world(board, alice, bob, fill_board, image) -> dict:
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[dict]:
     """One of everything in alice's team, by URL parameter name: images, a profile, a
-    generation, an API token. The URL-conf walks (access, CSRF, served files) fill
-    every route's parameters from it."""
+    generation, an API token, a share link. The URL-conf walks (access, CSRF, served
+    files) fill every route's parameters from it.
+
+    Built once per module (an analysis and a generation are the slow part), inside a
+    transaction that is rolled back when the module is done, as Django's
+    TestCase.setUpTestData does: each test runs in its own savepoint on top of it, so
+    nothing a test changes reaches the next one. The personas it creates are the
+    same users the `alice`/`bob` fixtures return."""
+    from django.db import transaction
+    from django.test import TestCase
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                values = _build_world()
+            yield values
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def _build_world() -> dict:
     from api import services as token_services
+    from generation import rendering as generation_rendering
     from generation import services as generation_services
     from taste import services as taste_services
 
-    fill_board(board, alice, per_look=2)
+    alice, bob = _persona("alice"), _persona("bob")
+    _persona("carol")
+    team = services.team_create(user=alice, name="Studio")
+    services.team_invite(team=team, identifier="bob", role=Role.EDITOR)
+    services.team_invite(team=team, identifier="carol@example.com", role=Role.VIEWER)
+    board = services.board_create(team=team, user=alice, title="Autumn campaign")
+    for item in make_board(("mono_contrast", "warm_film"), 2, seed=0):
+        services.board_add_image(
+            board=board, user=alice, name=item.key.replace(".png", ".jpg"),
+            data=encode(item.image, "JPEG", quality=92),
+        )  # fmt: skip
+    result = services.board_add_image(
+        board=board, user=alice, name="coffee.jpg", data=sample_jpeg("coffee")
+    )
+    image = BoardImage.objects.get(pk=result.image_id)
+    for pk in board.images.values_list("pk", flat=True):
+        services.image_process(image_id=pk)  # what the eager task did at upload
     analysis = taste_services.analysis_start(board=board, user=alice)
     profile = taste_services.analysis_run(analysis_id=analysis.pk).profile
-    with image.display.open("rb") as fh:
-        content = generation_services.ContentSpec("c.jpg", fh.read(), image)
     generation = generation_services.generation_create(
-        team=board.team, user=alice, ingredients=[generation_services.IngredientSpec(profile, None, 1.0)],
-        count=1, contents=[content],
+        user=alice, ingredients=[generation_services.IngredientSpec(profile, None, 1.0)],
+        count=1, contents=[image],
     )  # fmt: skip
-    generation_services.generation_run(generation_id=generation.pk)
+    generation_rendering.generation_run(generation_id=generation.pk)
     token, secret = token_services.token_create(user=alice, name="alice's script")
+    shared = services.board_share_enable(board=board)
     return {
         "board_id": board.pk,
         "image_id": image.pk,
-        "team_id": board.team_id,
-        "membership_id": board.team.memberships.get(user=bob).pk,
+        "team_id": team.pk,
+        "membership_id": team.memberships.get(user=bob).pk,
         "analysis_id": analysis.pk,
         "version": profile.version,
         "generation_id": generation.pk,
@@ -249,4 +352,5 @@ def world(board, alice, bob, fill_board, image) -> dict:
         "name": "look.cube",
         "token_id": token.pk,
         "api_secret": secret,
+        "token": shared.share_token,
     }

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.urls import reverse
 
+from generation import rendering as generation_rendering
 from generation import services as generation_services
 from generation.models import Generation, Output
 from moodboards.models import Board, BoardImage
@@ -91,7 +92,7 @@ def populated(media_root, board, alice, fill_board, add_image):
         cohesion=1.0,
         seed=3,
     )
-    generation = generation_services.generation_run(generation_id=generation.pk)
+    generation = generation_rendering.generation_run(generation_id=generation.pk)
     assert generation.outputs.exclude(file="").count() == 2
     return board, profile, generation
 

@@ -14,8 +14,6 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern
 
-from moodboards import services as board_services
-
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -65,11 +63,10 @@ def fill_route(route: str, values: dict) -> str:
     return "/" + url
 
 
-@pytest.fixture
-def world(world, board):
-    """The shared world (tests/conftest.py) plus a share link and the admin's values."""
-    shared = board_services.board_share_enable(board=board)
-    return {**world, "token": shared.share_token, **ADMIN_VALUES}
+@pytest.fixture(scope="module")
+def world(world):
+    """The shared world (tests/conftest.py, with its share link) plus the admin's values."""
+    return {**world, **ADMIN_VALUES}
 
 
 @pytest.fixture
