@@ -18,8 +18,6 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
-from taste import selectors as taste_selectors
-
 from . import access, selectors, services
 from .forms import BoardForm, CaptionForm, InviteForm, NewBoardForm, RoleForm, SignupForm, TeamForm
 from .models import Board, BoardImage, ImageStatus, Role
@@ -179,8 +177,6 @@ def board_detail(request: HttpRequest, board_id: int) -> HttpResponse:
         if board.share_token
         else "",
     }
-    # The board page shows the taste panel; the taste app owns what is in it.
-    ctx.update(taste_selectors.board_panel_context(board))
     return render(request, "moodboards/board_detail.html", ctx)
 
 
