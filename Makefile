@@ -1,4 +1,5 @@
-# Tastebase. `make run` starts the app with a demo board; `make test` runs every test.
+# Tastebase. `make run` starts the app with a demo board; `make test` runs every test;
+# `make test-fast` is the quick lane (engine and request tests).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
 RUN_STAMP := $(VENV)/.run-$(HASH)
 TEST_STAMP := $(VENV)/.test-$(HASH)
 
-.PHONY: run test lint bench install clean-var
+.PHONY: run test test-fast lint bench install clean-var
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,9 @@ run: $(RUN_STAMP)
 
 test: $(TEST_STAMP)
 	bin/test
+
+test-fast: $(TEST_STAMP)
+	bin/test --fast
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .

@@ -218,12 +218,7 @@ def generation_rerun(request: HttpRequest, generation_id: int) -> HttpResponse:
 @require_POST
 def output_upscale(request: HttpRequest, generation_id: int, index: int) -> HttpResponse:
     output, _ = access.output_for_user(request.user, generation_id, index, need=Role.EDITOR)
-    try:
-        job = services.generation_upscale(user=request.user, source=output)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect(output.generation)
-    return redirect(job)
+    return _start_upscale(request, output, back=output.generation)
 
 
 @login_required
@@ -231,11 +226,15 @@ def output_upscale(request: HttpRequest, generation_id: int, index: int) -> Http
 def board_image_upscale(request: HttpRequest, board_id: int, image_id: int) -> HttpResponse:
     """Upscale ×4 any board image (an editor's action on that board)."""
     image, _ = board_access.image_for_user(request.user, board_id, image_id, need=Role.EDITOR)
+    return _start_upscale(request, image, back=image)
+
+
+def _start_upscale(request: HttpRequest, source, *, back) -> HttpResponse:
     try:
-        job = services.generation_upscale(user=request.user, source=image)
+        job = services.generation_upscale(user=request.user, source=source)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect(image)
+        return redirect(back)
     return redirect(job)
 
 

@@ -146,7 +146,10 @@ def profile_export(profile: TasteProfile, name: str) -> bytes:
     if name not in EXPORTS:
         raise ValueError(f"unknown export {name!r}")
     return cache.get_or_set(
-        f"profile-export:{profile.pk}:{name}", lambda: _build_export(profile, name), None
+        # Keyed by content too: an id alone can name another version after a restore.
+        f"profile-export:{profile.pk}:{profile.fingerprint[:16]}:{name}",
+        lambda: _build_export(profile, name),
+        None,
     )
 
 

@@ -26,6 +26,38 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 
 
+# Left out of the quick lane (`make test-fast`): fuzzing, backups, subprocess servers,
+# torch-built models and the 4x upscaler. `make test` runs them all.
+SLOW = (
+    "tests/fuzz/",
+    "tests/ops/",
+    "tests/security/test_https_server.py",
+    "tests/security/test_deploy_settings.py",
+    "tests/api/test_schemathesis.py",
+    "tests/generation/test_generation_upscale.py",
+    "tests/generation_diffusion/",
+    "tests/generation_app/test_diffusion_generation.py",
+    "tests/taste/test_taste_encoders.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The locmem cache lives as long as the test process: no test sees what another
+    cached (exports are cached by profile id, and ids are reused after a rollback)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def _persona(username: str):
     """The persona's account; the same one when a module's `world` made it already."""
     from django.contrib.auth import get_user_model
