@@ -24,3 +24,16 @@ def test_a_crashing_analysis_is_marked_failed_with_the_reason(
     assert analysis.status == "failed"
     assert "ZeroDivisionError: bad maths" in analysis.error
     assert not board.profiles.exists()
+
+
+def test_every_app_registers_its_leased_work():
+    from config import leases
+    from generation.models import Generation
+    from moodboards.models import BoardImage, Team
+    from taste.models import Analysis
+
+    kinds = {kind.model: kind.label for kind in leases.work_kinds()}
+    assert kinds == {BoardImage: "image", Analysis: "analysis", Generation: "generation"}
+    # Rows that are not leased work can't be dispatched: a clear error, not a silent no-op.
+    with pytest.raises(LookupError, match="Team is not registered"):
+        leases.work_kind(Team)

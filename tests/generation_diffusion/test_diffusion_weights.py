@@ -171,3 +171,24 @@ def test_status_reports_a_bad_setting_instead_of_crashing(
 
     assert not status.installed
     assert "fp16 needs device 'cuda'" in status.message
+
+
+def test_the_encoder_uses_the_open_clip_checkpoint_the_registry_records(
+    tiny_weights, tmp_path, settings, model_settings
+):
+    from taste.encoders import OpenClipConfig
+
+    settings.TASTEBASE_WEIGHTS_REGISTRY = tmp_path / "weights.json"
+    model_settings("TASTEBASE_OPENCLIP_CHECKPOINT", None)
+    assert OpenClipConfig.from_settings().checkpoint is None
+    clip = tiny_weights["root"] / "open_clip"
+    clip.mkdir(exist_ok=True)
+    (clip / "open_clip_model.safetensors").write_bytes(b"placeholder")
+    register_weights(
+        tiny_weights["root"], registry_path=settings.TASTEBASE_WEIGHTS_REGISTRY, family="sd15"
+    )
+
+    assert OpenClipConfig.from_settings().checkpoint.endswith("open_clip_model.safetensors")
+    # An explicit setting wins over the registry.
+    model_settings("TASTEBASE_OPENCLIP_CHECKPOINT", "/srv/weights/ViT-H-14.bin")
+    assert OpenClipConfig.from_settings().checkpoint == "/srv/weights/ViT-H-14.bin"
