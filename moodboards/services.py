@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import Max
+from django.db.models import Max, ProtectedError
 from django.utils import timezone
 
 from config.leases import dispatch
@@ -166,10 +166,21 @@ def _file_names(images: list[BoardImage]) -> list[str]:
 
 
 def board_delete(*, board: Board) -> None:
-    with transaction.atomic():
-        names = _file_names(list(board.images.all()))
-        board.delete()
-        _delete_files_after_commit(names)
+    """Delete the board, its images and profiles. Refused (ValidationError, nothing
+    deleted) while generations keep one of its profile versions in their recipes: those
+    records are the team's, and deleting the board must not take them away."""
+    try:
+        with transaction.atomic():
+            names = _file_names(list(board.images.all()))
+            board.delete()
+            _delete_files_after_commit(names)
+    except ProtectedError as exc:
+        runs = {getattr(obj, "generation_id", obj.pk) for obj in exc.protected_objects}
+        raise ValidationError(
+            f"“{board.title}” can't be deleted: {len(runs)} generation"
+            f"{'s use' if len(runs) != 1 else ' uses'} one of its taste profiles. Delete "
+            "those generations first, or archive the board to keep everything."
+        ) from None
 
 
 def board_share_enable(*, board: Board) -> Board:

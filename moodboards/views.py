@@ -225,7 +225,11 @@ def board_delete(request: HttpRequest, board_id: int) -> HttpResponse:
     board, _ = access.board_for_user(request.user, board_id, need=Role.OWNER)
     if request.method == "POST":
         title = board.title
-        services.board_delete(board=board)
+        try:
+            services.board_delete(board=board)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(board)
         messages.success(request, f"Deleted “{title}” and its images.")
         return redirect("home")
     return render(request, "moodboards/board_delete.html", {"board": board})

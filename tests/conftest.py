@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -313,17 +314,13 @@ def wait_until_ready():
     return wait
 
 
-@pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker) -> Iterator[dict]:
-    """One of everything in alice's team, by URL parameter name: images, a profile, a
-    generation, an API token, a share link. The URL-conf walks (access, CSRF, served
-    files) fill every route's parameters from it.
-
-    Built once per module (an analysis and a generation are the slow part), inside a
-    transaction that is rolled back when the module is done, as Django's
-    TestCase.setUpTestData does: each test runs in its own savepoint on top of it, so
-    nothing a test changes reaches the next one. The personas it creates are the
-    same users the `alice`/`bob` fixtures return."""
+def _module_data(django_db_blocker, build):
+    """Data built once per test module, inside a transaction rolled back when the module is
+    done, as Django's TestCase.setUpTestData does: each test runs in its own savepoint on
+    top of it, so nothing a test changes reaches the next one. Only for tests on the
+    default `db` fixture (a real worker process can't see uncommitted rows), and the
+    fixture must be in the test's signature or usefixtures (made before the test's own
+    transaction), never fetched with request.getfixturevalue inside the test."""
     from django.db import transaction
     from django.test import TestCase
 
@@ -332,11 +329,107 @@ def world(django_db_setup, django_db_blocker) -> Iterator[dict]:
         outer.__enter__()
         try:
             with TestCase.captureOnCommitCallbacks(execute=True):
-                values = _build_world()
-            yield values
+                value = build()
+            yield value
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+
+
+def _fill(board: Board, user, looks: tuple[str, ...], per_look: int, seed: int = 0) -> None:
+    """Rendered looks on a board through the upload service, processed at once (inside a
+    module's data no on-commit task has run yet)."""
+    for item in make_board(looks, per_look, seed=seed):
+        services.board_add_image(
+            board=board, user=user, name=item.key.replace(".png", ".jpg"),
+            data=encode(item.image, "JPEG", quality=92),
+        )  # fmt: skip
+    for pk in board.images.filter(status=ImageStatus.PROCESSING).values_list("pk", flat=True):
+        services.image_process(image_id=pk)
+
+
+def _studio() -> tuple[Team, Board]:
+    """alice's team Studio (bob edits, carol views) and its board, as the fixtures make."""
+    alice = _persona("alice")
+    _persona("bob"), _persona("carol")
+    team = services.team_create(user=alice, name="Studio")
+    services.team_invite(team=team, identifier="bob", role=Role.EDITOR)
+    services.team_invite(team=team, identifier="carol@example.com", role=Role.VIEWER)
+    return team, services.board_create(team=team, user=alice, title="Autumn campaign")
+
+
+@pytest.fixture(scope="session")
+def builders(django_db_blocker) -> SimpleNamespace:
+    """The helpers module-scoped data is made with, for test modules' own fixtures:
+    `yield from builders.module_data(build)`, `builders.fill(board, user, looks, n)`."""
+    return SimpleNamespace(
+        module_data=lambda build: _module_data(django_db_blocker, build),
+        fill=_fill,
+        persona=_persona,
+        studio=_studio,
+        studio_board=lambda *, team_id, title: services.board_create(
+            team=Team.objects.get(pk=team_id), user=_persona("alice"), title=title
+        ),
+    )
+
+
+@pytest.fixture(scope="module")
+def module_studio(django_db_setup, django_db_blocker):
+    """alice's team, its board and a processed photo on it, built once for a module (see
+    _module_data). A module opts in by returning these from its own team/board/image
+    fixtures (`studio_team`, `studio_board`, `studio_image` below)."""
+
+    def build():
+        team, board = _studio()
+        result = services.board_add_image(
+            board=board, user=_persona("alice"), name="coffee.jpg", data=sample_jpeg("coffee")
+        )
+        services.image_process(image_id=result.image_id)
+        return {"team": team.pk, "board": board.pk, "image": result.image_id}
+
+    yield from _module_data(django_db_blocker, build)
+
+
+@pytest.fixture
+def studio_team(module_studio) -> Team:
+    return Team.objects.get(pk=module_studio["team"])
+
+
+@pytest.fixture
+def studio_board(module_studio) -> Board:
+    return Board.objects.get(pk=module_studio["board"])
+
+
+@pytest.fixture
+def studio_image(module_studio) -> BoardImage:
+    return BoardImage.objects.get(pk=module_studio["image"])
+
+
+@pytest.fixture(scope="module")
+def module_profile(django_db_setup, django_db_blocker):
+    """The `profile` fixture's two-look profile, built once for a module (see _module_data).
+    A module opts in with `profile = module_profile` style aliasing."""
+
+    def build():
+        from taste import services as taste_services
+
+        _team, board = _studio()
+        alice = _persona("alice")
+        _fill(board, alice, ("mono_contrast", "saturated_pop"), 5)
+        analysis = taste_services.analysis_start(board=board, user=alice)
+        return taste_services.analysis_run(analysis_id=analysis.pk).profile
+
+    yield from _module_data(django_db_blocker, build)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker) -> Iterator[dict]:
+    """One of everything in alice's team, by URL parameter name: images, a profile, a
+    generation, an API token, a share link. The URL-conf walks (access, CSRF, served
+    files) fill every route's parameters from it. Built once per module (an analysis and
+    a generation are the slow part; see _module_data); the personas it creates are the
+    same users the `alice`/`bob` fixtures return."""
+    yield from _module_data(django_db_blocker, _build_world)
 
 
 def _build_world() -> dict:
@@ -345,23 +438,14 @@ def _build_world() -> dict:
     from generation import services as generation_services
     from taste import services as taste_services
 
+    team, board = _studio()
     alice, bob = _persona("alice"), _persona("bob")
-    _persona("carol")
-    team = services.team_create(user=alice, name="Studio")
-    services.team_invite(team=team, identifier="bob", role=Role.EDITOR)
-    services.team_invite(team=team, identifier="carol@example.com", role=Role.VIEWER)
-    board = services.board_create(team=team, user=alice, title="Autumn campaign")
-    for item in make_board(("mono_contrast", "warm_film"), 2, seed=0):
-        services.board_add_image(
-            board=board, user=alice, name=item.key.replace(".png", ".jpg"),
-            data=encode(item.image, "JPEG", quality=92),
-        )  # fmt: skip
+    _fill(board, alice, ("mono_contrast", "warm_film"), 2)
     result = services.board_add_image(
         board=board, user=alice, name="coffee.jpg", data=sample_jpeg("coffee")
     )
     image = BoardImage.objects.get(pk=result.image_id)
-    for pk in board.images.values_list("pk", flat=True):
-        services.image_process(image_id=pk)  # what the eager task did at upload
+    services.image_process(image_id=image.pk)  # what the eager task did at upload
     analysis = taste_services.analysis_start(board=board, user=alice)
     profile = taste_services.analysis_run(analysis_id=analysis.pk).profile
     generation = generation_services.generation_create(

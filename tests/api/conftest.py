@@ -77,7 +77,7 @@ def small_profile(board, alice, fill_board):
     return taste_services.analysis_run(analysis_id=analysis.pk).profile
 
 
-class _QuickRenderer:
+class QuickRenderer:
     """Stands in for the style network where a test is about access, not pixels."""
 
     def __init__(self, generation) -> None:
@@ -103,5 +103,5 @@ def finished_generation(small_profile, image, alice):
         count=1,
     )
     return generation_rendering.generation_run(
-        generation_id=generation.pk, renderer_factory=_QuickRenderer
+        generation_id=generation.pk, renderer_factory=QuickRenderer
     )

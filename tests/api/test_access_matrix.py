@@ -12,11 +12,15 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from generation import rendering as generation_rendering
+from generation import services as generation_services
+from generation.models import Generation
 from moodboards.models import Board, BoardImage, Membership
 from moodboards.samples import sample_jpeg
 from taste import services as taste_services
+from taste.models import TasteProfile
 
-from .conftest import PERSONAS
+from .conftest import PERSONAS, QuickRenderer
 
 ANY, VIEW, EDIT, OWN = "any", "viewer", "editor", "owner"
 RANK = {"charlie": 0, "carol": 1, "bob": 2, "alice": 3}
@@ -73,6 +77,58 @@ ENDPOINTS = [
 ]  # fmt: skip
 
 
+# One team, board, photo, profile and finished generation for the whole module
+# (tests/conftest.py: module_studio); each test's writes are rolled back before the next.
+@pytest.fixture
+def team(studio_team):
+    return studio_team
+
+
+@pytest.fixture
+def board(studio_board):
+    return studio_board
+
+
+@pytest.fixture
+def image(studio_image):
+    return studio_image
+
+
+@pytest.fixture(scope="module")
+def module_runs(module_studio, builders):
+    """The profile and the finished one-image run the matrix's paths need, made once."""
+
+    def build():
+        from taste import services as taste_services
+
+        # On a second board of the team: the first must stay deletable by its owner.
+        alice = builders.persona("alice")
+        board = builders.studio_board(team_id=module_studio["team"], title="Runs")
+        builders.fill(board, alice, ("mono_contrast", "warm_film"), 3)
+        analysis = taste_services.analysis_start(board=board, user=alice)
+        profile = taste_services.analysis_run(analysis_id=analysis.pk).profile
+        generation = generation_services.generation_create(
+            user=alice, ingredients=[generation_services.IngredientSpec(profile, None, 1.0)],
+            contents=[BoardImage.objects.get(pk=module_studio["image"])], count=1,
+        )  # fmt: skip
+        generation_rendering.generation_run(
+            generation_id=generation.pk, renderer_factory=QuickRenderer
+        )
+        return {"profile": profile.pk, "generation": generation.pk}
+
+    yield from builders.module_data(build)
+
+
+@pytest.fixture
+def small_profile(module_runs):
+    return TasteProfile.objects.get(pk=module_runs["profile"])
+
+
+@pytest.fixture
+def finished_generation(module_runs):
+    return Generation.objects.get(pk=module_runs["generation"])
+
+
 def _context(request, needs) -> dict:
     board = request.getfixturevalue("board")
     image = request.getfixturevalue("image")
@@ -86,7 +142,7 @@ def _context(request, needs) -> dict:
         ctx["analysis"] = taste_services.analysis_start(board=board, user=board.created_by).pk
     if "small_profile" in needs or "finished_generation" in needs:
         profile = request.getfixturevalue("small_profile")
-        ctx.update(profile=profile.pk, version=profile.version)
+        ctx.update(profile=profile.pk, version=profile.version, board=profile.board_id)
     if "finished_generation" in needs:
         ctx["generation"] = request.getfixturevalue("finished_generation").pk
     return ctx
@@ -124,6 +180,9 @@ def _expected(persona: str, need: str) -> tuple[int | None, str | None]:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
+# Asked for here, not through request.getfixturevalue: module data must be made before
+# a test's own transaction begins, or that test's rollback would take it away.
+@pytest.mark.usefixtures("module_runs")
 def test_access_matrix(endpoint, request, api_as, team):
     _, method, path, need, body, ok_status, needs = endpoint
     ctx = _context(request, needs)

@@ -11,6 +11,12 @@ from generation import rendering, services
 from generation.models import Generation, Output
 
 
+@pytest.fixture(scope="module")
+def profile(module_profile):
+    """The two-look profile, built once for this module (tests/conftest.py)."""
+    return module_profile
+
+
 def _pixels(output: Output) -> np.ndarray:
     with output.file.open("rb") as fh:
         return np.asarray(Image.open(fh).convert("RGB"), dtype=np.int16)
@@ -162,6 +168,7 @@ def test_blending_two_profiles_weights_their_sub_styles(profile):
     assert pytest.approx(sum(w for _, w in whole)) == 2.0
 
 
+@pytest.mark.slow  # the 4x network: make test runs it, make test-fast does not
 def test_upscale_makes_the_image_four_times_larger(make_generation, alice, profile):
     small = Image.new("RGB", (40, 30))
     small.paste(Image.open(profile.board.images.first().thumbnail.path).resize((40, 30)))

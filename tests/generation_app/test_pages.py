@@ -13,6 +13,12 @@ from generation.models import Generation
 PERSONAS = {"alice": 3, "bob": 2, "carol": 1, "charlie": None, "anonymous": None}
 
 
+@pytest.fixture(scope="module")
+def profile(module_profile):
+    """The two-look profile, built once for this module (tests/conftest.py)."""
+    return module_profile
+
+
 @pytest.fixture
 def done_generation(make_generation):
     return rendering.generation_run(generation_id=make_generation(count=2).pk)
@@ -205,3 +211,23 @@ def test_upscale_a_board_image(client, board, image, persona, expected, request)
         assert response["Location"] == job.get_absolute_url()
     else:
         assert not Generation.objects.exists()
+
+
+def test_a_board_whose_profile_a_generation_used_is_kept_with_the_reason(
+    client, alice, profile, done_generation
+):
+    from moodboards.models import Board
+
+    client.force_login(alice)
+    response = client.post(reverse("board_delete", args=[profile.board_id]), follow=True)
+    assert "1 generation uses one of its taste profiles" in response.content.decode()
+    assert Board.objects.filter(pk=profile.board_id).exists()
+    assert profile.board.profiles.exists() and Generation.objects.filter(pk=done_generation.pk)
+    # The API says the same, as a 400.
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(alice)
+    answer = api.delete(f"/api/boards/{profile.board_id}/")
+    assert answer.status_code == 400
+    assert "archive the board" in answer.json()["error"]["message"]

@@ -35,6 +35,23 @@ RANK = {VIEW: 1, EDIT: 2, OWN: 3}
 PERSONAS = {"alice": OWN, "bob": EDIT, "carol": VIEW, "charlie": None, "anonymous": None}
 
 
+# One team, board and photo for the whole module (tests/conftest.py: module_studio); each
+# test's writes are rolled back before the next.
+@pytest.fixture
+def team(studio_team):
+    return studio_team
+
+
+@pytest.fixture
+def board(studio_board):
+    return studio_board
+
+
+@pytest.fixture
+def image(studio_image):
+    return studio_image
+
+
 def _url(
     name: str, board: Board, image: BoardImage, uses_image: bool, board_id: int | None = None
 ) -> str:

@@ -12,6 +12,12 @@ from PIL import Image
 from taste import exports
 
 
+@pytest.fixture(scope="module")
+def profile(module_profile):
+    """The two-look profile, built once for this module (tests/conftest.py)."""
+    return module_profile
+
+
 def _get(client, profile, name):
     return client.get(reverse("profile_export", args=[profile.board_id, profile.version, name]))
 
