@@ -6,6 +6,7 @@ viewer, charlie an outsider with his own space.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -129,6 +130,16 @@ def image(board, alice, add_image) -> BoardImage:
     return add_image(board, alice, "coffee")
 
 
+@functools.cache
+def _look_jpegs(looks: tuple[str, ...], per_look: int, seed: int) -> tuple[tuple[str, bytes], ...]:
+    """(file name, JPEG bytes) of rendered looks: rendered once per test process, since many
+    tests upload the same boards."""
+    return tuple(
+        (item.key.replace(".png", ".jpg"), encode(item.image, "JPEG", quality=92))
+        for item in make_board(looks, per_look, seed=seed)
+    )
+
+
 @pytest.fixture
 def fill_board(django_capture_on_commit_callbacks):
     """Put rendered look images on a board through the real upload path."""
@@ -137,14 +148,9 @@ def fill_board(django_capture_on_commit_callbacks):
         board, user, looks=("mono_contrast", "warm_film"), per_look=6, seed=0
     ) -> list[BoardImage]:
         added = []
-        for item in make_board(looks, per_look, seed=seed):
+        for name, data in _look_jpegs(tuple(looks), per_look, seed):
             with django_capture_on_commit_callbacks(execute=True):
-                result = services.board_add_image(
-                    board=board,
-                    user=user,
-                    name=item.key.replace(".png", ".jpg"),
-                    data=encode(item.image, "JPEG", quality=92),
-                )
+                result = services.board_add_image(board=board, user=user, name=name, data=data)
             if result.status == "added":
                 added.append(BoardImage.objects.get(pk=result.image_id))
         return added
@@ -339,11 +345,8 @@ def _module_data(django_db_blocker, build):
 def _fill(board: Board, user, looks: tuple[str, ...], per_look: int, seed: int = 0) -> None:
     """Rendered looks on a board through the upload service, processed at once (inside a
     module's data no on-commit task has run yet)."""
-    for item in make_board(looks, per_look, seed=seed):
-        services.board_add_image(
-            board=board, user=user, name=item.key.replace(".png", ".jpg"),
-            data=encode(item.image, "JPEG", quality=92),
-        )  # fmt: skip
+    for name, data in _look_jpegs(tuple(looks), per_look, seed):
+        services.board_add_image(board=board, user=user, name=name, data=data)
     for pk in board.images.filter(status=ImageStatus.PROCESSING).values_list("pk", flat=True):
         services.image_process(image_id=pk)
 
