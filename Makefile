@@ -8,7 +8,7 @@ HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
 RUN_STAMP := $(VENV)/.run-$(HASH)
 TEST_STAMP := $(VENV)/.test-$(HASH)
 
-.PHONY: run test lint bench install clean-var
+.PHONY: run test lint bench install vendor clean-var
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,12 +22,16 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e ".[dev,ml]"
 	touch $(RUN_STAMP) $(TEST_STAMP)
 
-install: $(RUN_STAMP)
+install: $(RUN_STAMP) vendor
 
-run: $(RUN_STAMP)
+# PhotoSwipe and SortableJS from npm (package-lock.json) into static/vendor/; needs node + npm.
+vendor:
+	bin/vendor
+
+run: $(RUN_STAMP) vendor
 	bin/run
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) vendor
 	bin/test
 
 lint: $(TEST_STAMP)
