@@ -9,7 +9,7 @@ HASH := $(shell cat pyproject.toml | sha1sum | cut -c1-12)
 RUN_STAMP := $(VENV)/.run-$(HASH)
 TEST_STAMP := $(VENV)/.test-$(HASH)
 
-.PHONY: run test test-fast lint bench install clean-var
+.PHONY: run test test-fast lint bench install vendor clean-var
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,15 +23,19 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e ".[dev,ml]"
 	touch $(RUN_STAMP) $(TEST_STAMP)
 
-install: $(RUN_STAMP)
+install: $(RUN_STAMP) vendor
 
-run: $(RUN_STAMP)
+# PhotoSwipe and SortableJS from npm (package-lock.json) into static/vendor/; needs node + npm.
+vendor:
+	bin/vendor
+
+run: $(RUN_STAMP) vendor
 	bin/run
 
-test: $(TEST_STAMP)
+test: $(TEST_STAMP) vendor
 	bin/test
 
-test-fast: $(TEST_STAMP)
+test-fast: $(TEST_STAMP) vendor
 	bin/test --fast
 
 lint: $(TEST_STAMP)

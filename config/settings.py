@@ -184,6 +184,10 @@ TASTEBASE_MAX_ZIP_RATIO = env_int("TASTEBASE_MAX_ZIP_RATIO", 200)
 TASTEBASE_PHASH_DUPLICATE_DISTANCE = env_int("TASTEBASE_PHASH_DUPLICATE_DISTANCE", 4)
 TASTEBASE_THUMBNAIL_SIZE = env_int("TASTEBASE_THUMBNAIL_SIZE", 480)
 TASTEBASE_DISPLAY_MAX_SIZE = env_int("TASTEBASE_DISPLAY_MAX_SIZE", 3072)
+# Add by URL (moodboards/url_import.py): the server fetches the image. Private, loopback
+# and link-local addresses are refused unless this is on (an intranet image server).
+TASTEBASE_URL_IMPORT_ALLOW_PRIVATE = env_bool("TASTEBASE_URL_IMPORT_ALLOW_PRIVATE", False)
+TASTEBASE_URL_IMPORT_TIMEOUT = env_int("TASTEBASE_URL_IMPORT_TIMEOUT", 15)  # seconds, whole fetch
 # Django's own request caps must not cut an upload before our validation sees it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -105,10 +105,12 @@ class _Renderer:
                 "content_fidelity": score.content,
             }
         if backend == Backend.UPSCALE:
+            from . import progress
             from .upscale import upscale
 
             content, image = self.content(index)
-            return upscale(image), {"content": content}
+            tiles = lambda done, total: progress.report(self.generation.pk, index, done, total)  # noqa: E731
+            return upscale(image, progress=tiles), {"content": content}
         if backend == Backend.DIFFUSION:
             return self._diffuse(index)
         raise ValueError(f"backend {backend} is not rendered here")

@@ -39,3 +39,30 @@ def generations_for_user(user: AbstractBaseUser) -> QuerySet[Generation]:
         .order_by("-created")
         .distinct()
     )
+
+
+def content_candidates_by_board(
+    user: AbstractBaseUser, *, per_board: int = 60
+) -> list[tuple[object, list[BoardImage]]]:
+    """(board, its first images) for every active board the user can see, for the
+    Generate page's picker: grouped by board, in board order, in one query."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    rows = (
+        BoardImage.objects.filter(
+            board__team__memberships__user=user,
+            board__archived_at__isnull=True,
+            status=ImageStatus.READY,
+        )
+        .annotate(
+            rank=Window(RowNumber(), partition_by=F("board_id"), order_by=[F("position"), F("id")])
+        )
+        .filter(rank__lte=per_board)
+        .select_related("board")
+        .order_by("board__title", "board_id", "position", "id")
+    )
+    groups: dict[int, tuple[object, list[BoardImage]]] = {}
+    for image in rows:
+        groups.setdefault(image.board_id, (image.board, []))[1].append(image)
+    return list(groups.values())

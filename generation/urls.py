@@ -10,6 +10,7 @@ urlpatterns = [
         name="board_image_upscale",
     ),
     path("generate/preview/", views.preview, name="generation_preview"),
+    path("status/", views.server_status, name="server_status"),
     path("generations/", views.generation_list, name="generation_list"),
     path("generations/<int:generation_id>/", views.generation_detail, name="generation_detail"),
     path(

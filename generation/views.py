@@ -76,17 +76,18 @@ def _contents(request: HttpRequest) -> list[services.ContentSpec | BoardImage]:
 # --- pages ------------------------------------------------------------------------------
 
 
+DEFAULTS = {"strength": 0.8, "count": 4, "cohesion": 1.0, "backend": "stylize"}
+# What each backend reads from the form, so the page shows only what matters for it.
+PROMPT_BACKENDS = {"diffusion"}
+GRADE_BACKENDS = {"grade", "auto"}
+NO_TASTE_BACKENDS = {"upscale"}
+
+
 @login_required
 def generation_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _create(request)
-    initial = {
-        "strength": 0.8,
-        "count": 4,
-        "cohesion": 1.0,
-        "seed": random.randint(0, 99999),
-        "backend": "stylize",
-    }
+    initial = {**DEFAULTS, "seed": random.randint(0, 99999)}
     rows: list[dict] = []
     source = request.GET.get("from")
     if source:  # "Tweak": the form filled with an earlier recipe
@@ -108,13 +109,78 @@ def generation_new(request: HttpRequest) -> HttpResponse:
     elif request.GET.get("profile"):
         profile = profile_by_id_for_user(request.user, _id(request.GET["profile"]))
         rows = [{"profile": profile.pk, "cluster": None, "weight": 1.0}]
+    return render(request, "generation/new.html", _form_context(request, initial, rows))
+
+
+def _posted_recipe(data) -> tuple[dict, list[dict]]:
+    """The form as it was sent, to show it again with the reason it was refused."""
+    initial = {
+        "strength": _float(data.get("strength"), DEFAULTS["strength"]),
+        "count": int(_float(data.get("count"), DEFAULTS["count"])),
+        "cohesion": _float(data.get("cohesion"), DEFAULTS["cohesion"]),
+        "seed": int(_float(data.get("seed"), 0)),
+        "backend": data.get("backend", DEFAULTS["backend"]),
+        "prompt": data.get("prompt", ""),
+        "negative_prompt": data.get("negative_prompt", ""),
+        "content_ids": [int(i) for i in data.getlist("content_ids") if str(i).isdigit()],
+    }
+    for name in ("colour", "tone", "texture"):
+        if data.get(name) is not None:
+            initial[name] = _float(data.get(name), 1.0)
+    rows = []
+    for row in range(MAX_ROWS):
+        profile = data.get(f"profile_{row}")
+        if profile and str(profile).isdigit():
+            cluster = data.get(f"cluster_{row}")
+            rows.append(
+                {
+                    "profile": int(profile),
+                    "cluster": int(cluster) if str(cluster).isdigit() else None,
+                    "weight": _float(data.get(f"weight_{row}"), 1.0),
+                }
+            )
+    return initial, rows
+
+
+def _form_context(request: HttpRequest, initial: dict, rows: list[dict]) -> dict:
+    """The Generate page: only what this user can use, shown as the backend needs it."""
+    user = request.user
+    visible = list(selectors.profiles_for_user(user))
+    # A run belongs to a team where the user is an editor: offer only those profiles.
+    editable_teams = {
+        p.board.team_id for p in visible if services.can_generate_in(user, p.board.team)
+    }
+    profiles = [p for p in visible if p.board.team_id in editable_teams]
+    rows = list(rows)
+    if not rows:
+        rows = [{"profile": None, "cluster": None, "weight": 1.0}]
+    filled = len(rows)
     while len(rows) < MAX_ROWS:
         rows.append({"profile": None, "cluster": None, "weight": 1.0})
-    profiles = list(selectors.profiles_for_user(request.user))
-    ctx = {
+    for i, row in enumerate(rows):
+        row["hidden"] = i >= filled
+    statuses = services.backend_statuses()
+    backends = [
+        {
+            "id": b.id,
+            "name": _backend_name(b.id, b.label),
+            "note": b.label.partition(" (")[2].rstrip(")"),
+            "needs_content": b.needs_content,
+            "uses_prompt": b.id in PROMPT_BACKENDS,
+            "uses_grade": b.id in GRADE_BACKENDS,
+            "uses_taste": b.id not in NO_TASTE_BACKENDS,
+        }
+        for b in statuses
+        if b.installed
+    ]
+    if initial.get("backend") not in {b["id"] for b in backends} and backends:
+        initial["backend"] = backends[0]["id"]
+    chosen = next((b for b in backends if b["id"] == initial.get("backend")), None)
+    return {
         "initial": initial,
         "rows": rows,
         "profiles": profiles,
+        "viewer_only": bool(visible) and not profiles,
         "profile_clusters": {
             p.pk: [
                 {"index": c.index, "label": c.label, "percent": round(c.weight * 100)}
@@ -122,10 +188,17 @@ def generation_new(request: HttpRequest) -> HttpResponse:
             ]
             for p in profiles
         },
-        "candidates": selectors.content_candidates(request.user),
-        "backends": services.backend_statuses(),
+        "candidate_groups": selectors.content_candidates_by_board(user),
+        "backends": backends,
+        "chosen": chosen,
+        "missing_backends": [_backend_name(b.id, b.label) for b in statuses if not b.installed],
+        "max_rows": MAX_ROWS,
     }
-    return render(request, "generation/new.html", ctx)
+
+
+def _backend_name(backend_id: str, label: str) -> str:
+    """'Stylize (style transfer onto your images, CPU)' -> 'Stylize'."""
+    return label.split(" (", 1)[0]
 
 
 def _create(request: HttpRequest) -> HttpResponse:
@@ -144,19 +217,46 @@ def _create(request: HttpRequest) -> HttpResponse:
             contents=_contents(request),
         )
     except ValidationError as exc:
+        # Show the form again as it was sent, with the reason: nothing is lost but the
+        # uploaded files (a browser can't be handed those back).
         messages.error(request, " ".join(exc.messages))
-        return redirect(request.get_full_path())
+        initial, rows = _posted_recipe(data)
+        response = render(request, "generation/new.html", _form_context(request, initial, rows))
+        response.status_code = 400
+        return response
     return redirect(generation)
 
 
 @login_required
 @require_GET
 def generation_list(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "generation/list.html",
-        {"generations": selectors.generations_for_user(request.user)[:100]},
+    generations = list(
+        selectors.generations_for_user(request.user).prefetch_related("contents")[:100]
     )
+    for g in generations:
+        g.title = generation_title(g)
+    return render(request, "generation/list.html", {"generations": generations})
+
+
+def generation_title(generation) -> str:
+    """What was made from what: 'Autumn campaign v2 on coffee.jpg and 3 more',
+    'Upscale ×4 of coffee.jpg', 'Autumn v2 + Night market v1 (sub-style 2)'."""
+    contents = [c.name for c in generation.contents.all()]
+    on = ""
+    if contents:
+        on = contents[0] if len(contents) == 1 else f"{contents[0]} and {len(contents) - 1} more"
+    if generation.backend == Backend.UPSCALE:
+        return f"Upscale ×4 of {on or 'an image'}"
+    tastes = []
+    for i in generation.ingredients.all():
+        part = f"{i.profile.board.title} v{i.profile.version}"
+        if i.cluster is not None:
+            part += f" (sub-style {i.cluster + 1})"
+        tastes.append(part)
+    taste = " + ".join(tastes[:3]) + (f" + {len(tastes) - 3} more" if len(tastes) > 3 else "")
+    if on:
+        return f"{taste} on {on}" if taste else on
+    return f"{taste}, from a prompt" if generation.prompt else taste or "Generation"
 
 
 @login_required
@@ -167,10 +267,13 @@ def generation_detail(request: HttpRequest, generation_id: int) -> HttpResponse:
     slots = [{"index": i, "output": outputs.get(i)} for i in range(generation.count)]
     ctx = {
         "generation": generation,
+        "title": generation_title(generation),
+        "backend_name": _backend_name(generation.backend, generation.get_backend_display()),
         "slots": slots,
         "ingredients": generation.ingredients.select_related("profile__board"),
         "contents": generation.contents.all(),
         "can_edit": board_access.can(role, Role.EDITOR),
+        "eta": _progress(generation)[1],
     }
     return render(request, "generation/detail.html", ctx)
 
@@ -179,12 +282,16 @@ def generation_detail(request: HttpRequest, generation_id: int) -> HttpResponse:
 @require_GET
 def generation_status(request: HttpRequest, generation_id: int) -> JsonResponse:
     generation, _ = access.generation_for_user(request.user, generation_id)
+    percent, eta, step = _progress(generation)
     return JsonResponse(
         {
             "status": generation.status,
+            "status_label": generation.get_status_display(),
             "done": generation.done,
             "count": generation.count,
-            "percent": generation.percent,
+            "percent": percent,
+            "eta_seconds": eta,
+            "step": step,
             "error": generation.error,
             "outputs": [
                 {
@@ -199,6 +306,32 @@ def generation_status(request: HttpRequest, generation_id: int) -> JsonResponse:
             ],
         }
     )
+
+
+def _progress(generation) -> tuple[int, int | None, str]:
+    """(percent, seconds left or None, what the worker is on): finished slots, plus the
+    tiles of the slot being rendered (an upscale reports them), timed from the start."""
+    from django.utils import timezone
+
+    from . import progress
+
+    if not generation.is_active:
+        return 100, None, ""
+    done = float(generation.done)
+    step = ""
+    if generation.status == "running":
+        current = progress.current(generation.pk)
+        if current and current.get("total") and current.get("index") == generation.done:
+            done += current["done"] / current["total"]
+            step = f"tile {current['done']} of {current['total']}"
+        elif generation.count > 1:
+            step = f"image {generation.done + 1} of {generation.count}"
+    fraction = min(1.0, done / generation.count) if generation.count else 0.0
+    eta = None
+    if generation.started and 0.02 < fraction < 1:
+        elapsed = (timezone.now() - generation.started).total_seconds()
+        eta = round(elapsed * (1 - fraction) / fraction)
+    return int(100 * fraction), eta, step
 
 
 @login_required
@@ -250,10 +383,37 @@ def output_file(request: HttpRequest, generation_id: int, index: int) -> FileRes
     )
 
 
+PREVIEW_UPLOAD_BYTES = 3 * 1024 * 1024  # the page sends a copy scaled down to 512 px
+
+
+def _preview_upload(data_url: str) -> Image.Image:
+    """An uploaded picture the page scaled down and sent as a data: URL, checked like an
+    upload (full decode, pixel limit)."""
+    import base64
+    import binascii
+
+    from moodboards import imaging
+
+    head, _, payload = str(data_url).partition(",")
+    if not head.startswith("data:image/") or ";base64" not in head:
+        raise ValidationError("Send the picture as a data:image/…;base64 URL.")
+    if len(payload) > PREVIEW_UPLOAD_BYTES * 4 // 3 + 4:
+        raise ValidationError("The preview picture is too large.")
+    try:
+        raw = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationError("The preview picture is not valid base64.") from None
+    try:
+        return imaging.open_first_frame(raw, max_pixels=settings.TASTEBASE_MAX_IMAGE_PIXELS)
+    except imaging.ImageRejected as exc:
+        raise ValidationError(str(exc)) from None
+
+
 @login_required
 @require_POST
 def preview(request: HttpRequest) -> HttpResponse:
-    """A small stylized preview for the sliders: well under a second, no page reload."""
+    """A small stylized preview for the sliders: well under a second, no page reload.
+    The content is a board image (`content`: its id) or an uploaded one (`content_data`)."""
     try:
         body = json.loads(request.body or b"{}")
         rows = body.get("ingredients", [])
@@ -263,17 +423,25 @@ def preview(request: HttpRequest) -> HttpResponse:
             data[f"cluster_{i}"] = row.get("cluster")
             data[f"weight_{i}"] = row.get("weight")
         ingredients = _ingredients(request.user, data)
-        image = board_access.image_by_id_for_user(request.user, _id(body.get("content")))
+        upload = body.get("content_data")
+        image = (
+            None
+            if upload
+            else board_access.image_by_id_for_user(request.user, _id(body.get("content")))
+        )
         strength = min(1.0, max(0.0, float(body.get("strength", 0.8))))
     except (ValueError, TypeError, AttributeError):
         return JsonResponse({"error": "Send ingredients, content and strength."}, status=400)
     if not ingredients:
         return JsonResponse({"error": "Choose a taste profile."}, status=400)
-    field = image.thumbnail or image.display
     try:
-        with field.open("rb") as fh:
-            content = Image.open(fh)
-            content.load()
+        if upload:
+            content = _preview_upload(upload)
+        else:
+            field = image.thumbnail or image.display
+            with field.open("rb") as fh:
+                content = Image.open(fh)
+                content.load()
         jpeg = rendering.preview_jpeg(content=content, ingredients=ingredients, strength=strength)
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
@@ -284,3 +452,21 @@ def preview(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(jpeg, content_type="image/jpeg")
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_GET
+def server_status(request: HttpRequest) -> HttpResponse:
+    """For the server's administrators: which encoders and backends are installed and,
+    for what is missing, how to add it. End users never see these instructions."""
+    from django.core.exceptions import PermissionDenied
+
+    from taste.encoders import list_encoders
+
+    if not request.user.is_staff:
+        raise PermissionDenied("Only the server's administrators see its status.")
+    return render(
+        request,
+        "generation/status.html",
+        {"encoders": list_encoders(), "backends": services.backend_statuses()},
+    )

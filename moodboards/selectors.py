@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -58,6 +59,7 @@ class GridImage(NamedTuple):
     caption: str
     width: int
     height: int
+    heartbeat_at: datetime | None  # set while a worker makes the thumbnail
 
 
 def board_grid_images(board: Board) -> list[GridImage]:

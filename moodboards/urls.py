@@ -32,6 +32,8 @@ urlpatterns = [
     path("boards/<int:board_id>/share/", views.board_share, name="board_share"),
     path("boards/<int:board_id>/upload/", views.board_upload, name="board_upload"),
     path("boards/<int:board_id>/reorder/", views.board_reorder, name="board_reorder"),
+    path("boards/<int:board_id>/import-url/", views.board_import_url, name="board_import_url"),
+    path("boards/<int:board_id>/download.zip", views.board_download, name="board_download"),
     path("boards/<int:board_id>/images/<int:image_id>/", views.image_detail, name="image_detail"),
     path(
         "boards/<int:board_id>/images/<int:image_id>/edit/", views.image_update, name="image_update"

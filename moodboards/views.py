@@ -5,12 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from html import escape
+from typing import NamedTuple
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
 from django.urls import reverse
@@ -18,10 +27,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
-from . import access, selectors, services
+from . import access, export, selectors, services, url_import
 from .forms import BoardForm, CaptionForm, InviteForm, NewBoardForm, RoleForm, SignupForm, TeamForm
 from .models import Board, BoardImage, ImageStatus, Role
-from .serving import serve_file
+from .serving import as_file, serve_file
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -48,54 +57,87 @@ def _grid_tiles(request: HttpRequest, board: Board, *, can_edit: bool) -> list[S
     Tiles are built here rather than in a template loop: for a 500-image board the
     template engine spent ~50 ms on them, plain string formatting spends a few.
     """
-    detail = _url_for_ids("image_detail", board.pk)
-    thumb = _url_for_ids("image_file", board.pk, "thumb")
-    delete = _url_for_ids("image_delete", board.pk)
+    urls = _TileUrls(
+        detail=_url_for_ids("image_detail", board.pk),
+        thumb=_url_for_ids("image_file", board.pk, "thumb"),
+        display=_url_for_ids("image_file", board.pk, "display"),
+        delete=_url_for_ids("image_delete", board.pk) if can_edit else None,
+    )
     csrf = csrf_input(request) if can_edit else ""
+    display_max = settings.TASTEBASE_DISPLAY_MAX_SIZE
     return [
-        _tile_html(
-            image, detail(image.id), thumb(image.id), delete(image.id) if can_edit else "", csrf
-        )
-        for image in selectors.board_grid_images(board)
+        _tile_html(image, urls, csrf, display_max) for image in selectors.board_grid_images(board)
     ]
 
 
+class _TileUrls(NamedTuple):
+    detail: Callable[[int], str]
+    thumb: Callable[[int], str]
+    display: Callable[[int], str]
+    delete: Callable[[int], str] | None  # None: the viewer can't remove images
+
+
+def _display_size(width: int, height: int, display_max: int) -> tuple[int, int]:
+    """The served copy's size: the original's, scaled down to fit `display_max`."""
+    scale = min(1.0, display_max / max(width, height, 1))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _tile_html(
-    image: selectors.GridImage, detail_url: str, thumb_url: str, delete_url: str, csrf: str
+    image: selectors.GridImage, urls: _TileUrls, csrf: str, display_max: int
 ) -> SafeString:
     """One grid tile. Every stored text is escaped (`html.escape`, as Django's
-    `escape` does); URLs are made by `reverse` from integer ids."""
+    `escape` does); URLs are made by `reverse` from integer ids.
+
+    A ready tile's link opens the lightbox (board.js reads its data-pswp-* attributes);
+    without JavaScript it opens the image's own page.
+    """
     name = escape(image.original_name)
+    label = escape(image.caption or image.original_name)
+    detail_url = urls.detail(image.id)
     if image.status == ImageStatus.READY:
+        width, height = _display_size(image.width, image.height, display_max)
         picture = (
-            f'<img src="{thumb_url}" alt="{escape(image.caption or image.original_name)}" '
-            f'loading="lazy" width="{image.width}" height="{image.height}">'
+            f'<a class="tile-open" href="{detail_url}" title="{name}" '
+            f'data-pswp-src="{urls.display(image.id)}" data-pswp-width="{width}" '
+            f'data-pswp-height="{height}">'
+            f'<img src="{urls.thumb(image.id)}" alt="{label}" '
+            f'loading="lazy" width="{image.width}" height="{image.height}"></a>'
         )
     elif image.status == ImageStatus.FAILED:
-        picture = f'<div class="placeholder">Could not process: {escape(image.error)}</div>'
-    else:
-        waiting = f'<small class="waiting">{escape(image.error)}</small>' if image.error else ""
         picture = (
-            '<div class="placeholder"><span class="spinner" aria-hidden="true"></span> '
-            f"Processing…{waiting}</div>"
+            f'<div class="placeholder"><strong>{name}</strong>'
+            f"<span>Could not process: {escape(image.error)}</span></div>"
+        )
+    else:
+        # Say which file waits, and why: a full disk (the error), no worker yet, or
+        # a worker making its thumbnail now.
+        why = image.error or (
+            "Making the thumbnail…" if image.heartbeat_at else "Waiting for a worker…"
+        )
+        picture = (
+            '<div class="placeholder"><span class="spinner" aria-hidden="true"></span>'
+            f'<strong>{name}</strong><small class="waiting">{escape(why)}</small></div>'
         )
     caption = (
         f"<figcaption>{escape(Truncator(image.caption).chars(80))}</figcaption>"
         if image.caption
         else ""
     )
-    remove = (
-        f'<form method="post" action="{delete_url}" class="tile-remove">{csrf}'
-        f'<button type="submit" title="Remove from board" aria-label="Remove {name}">×</button>'
-        "</form>"
-        if delete_url
-        else ""
-    )
-    draggable = ' draggable="true"' if delete_url else ""
+    tools = ""
+    if urls.delete is not None:
+        tools = (
+            '<div class="tile-tools">'
+            f'<button type="button" class="tile-move" aria-label="Move {name}" '
+            'aria-describedby="reorder-help" title="Drag to move, or press Enter then the arrow keys">⠿</button>'
+            f'<form method="post" action="{urls.delete(image.id)}" class="tile-remove">{csrf}'
+            f'<button type="submit" title="Remove from board" aria-label="Remove {name}">×</button>'
+            "</form></div>"
+        )
     # Safe: every stored text above is escaped, and the URLs hold integers only.
     return mark_safe(
-        f'<figure class="tile {escape(image.status)}" data-id="{image.id}"{draggable}>'
-        f'<a href="{detail_url}" title="{name}">{picture}</a>{caption}{remove}</figure>\n'
+        f'<figure class="tile {escape(image.status)}" data-id="{image.id}" data-name="{name}">'
+        f"{picture}{caption}{tools}</figure>\n"
     )
 
 
@@ -173,6 +215,7 @@ def board_detail(request: HttpRequest, board_id: int) -> HttpResponse:
         "tiles": _grid_tiles(request, board, can_edit=can_edit),
         "form": BoardForm(instance=board),
         "members": selectors.members_of(board.team),
+        "max_upload_mb": settings.TASTEBASE_MAX_UPLOAD_BYTES // (1024 * 1024),
         "share_url": request.build_absolute_uri(reverse("shared_board", args=[board.share_token]))
         if board.share_token
         else "",
@@ -263,6 +306,43 @@ def board_upload(request: HttpRequest, board_id: int) -> JsonResponse:
 
 @login_required
 @require_POST
+def board_import_url(request: HttpRequest, board_id: int) -> HttpResponse:
+    """Add an image (or a ZIP of images) by URL: fetched by the server, then checked like
+    an upload. JSON for the page's script, a message and a redirect without it."""
+    board, _ = access.board_for_user(request.user, board_id, need=Role.EDITOR)
+    url = (request.POST.get("url") or "").strip()
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    if not url:
+        if wants_json:
+            return JsonResponse(
+                {"error": "Paste the address of an image.", "results": []}, status=400
+            )
+        messages.error(request, "Paste the address of an image.")
+        return redirect(board)
+    results = url_import.board_add_from_url(board=board, user=request.user, url=url)
+    if wants_json:
+        return JsonResponse({"results": [r.as_dict() for r in results]})
+    for r in results:
+        if r.status == "added":
+            messages.success(request, f"Added “{r.name}”.")
+        else:
+            messages.error(request, f"{r.name}: {r.status}. {r.message}")
+    return redirect(board)
+
+
+@login_required
+@require_GET
+def board_download(request: HttpRequest, board_id: int) -> StreamingHttpResponse:
+    """The board's images as a ZIP (the served copies: location data removed)."""
+    board, _ = access.board_for_user(request.user, board_id)
+    response = StreamingHttpResponse(export.board_zip_chunks(board), content_type="application/zip")
+    as_file(response, export.zip_filename(board), download=True)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
 def board_reorder(request: HttpRequest, board_id: int) -> JsonResponse:
     board, _ = access.board_for_user(request.user, board_id, need=Role.EDITOR)
     try:
@@ -344,7 +424,12 @@ def image_file(request: HttpRequest, board_id: int, image_id: int, kind: str) ->
 @require_GET
 def shared_board(request: HttpRequest, token: str) -> HttpResponse:
     board = access.board_for_share_token(token)
-    ctx = {"board": board, "images": selectors.board_images(board), "token": token}
+    display_max = settings.TASTEBASE_DISPLAY_MAX_SIZE
+    images = [
+        (image, *_display_size(image.width, image.height, display_max))
+        for image in selectors.board_images(board).filter(status=ImageStatus.READY)
+    ]
+    ctx = {"board": board, "images": images, "token": token}
     response = render(request, "moodboards/shared_board.html", ctx)
     # The token is in the URL: don't leak it to other sites through Referer.
     response["Referrer-Policy"] = "no-referrer"

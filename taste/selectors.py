@@ -80,6 +80,18 @@ def profile_json(profile: TasteProfile) -> dict[str, Any]:
     return data
 
 
+def palette_segments(palette: list[dict]) -> list[dict]:
+    """Palette colours laid out along a 0-100 bar (an SVG draws them: the page's CSP
+    allows no inline styles)."""
+    total = sum(c["share"] for c in palette) or 1.0
+    x, out = 0.0, []
+    for c in palette:
+        w = 100.0 * c["share"] / total
+        out.append({**c, "x": round(x, 3), "w": round(w + 0.05, 3)})  # overlap: no hairlines
+        x += w
+    return out
+
+
 def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[str, Any]:
     data = profile.data
     names = {k: v["name"] for k, v in profile.images.items()}
@@ -97,6 +109,7 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
                     {"key": k, "url": thumbs.get(k), "name": names.get(k, k)}
                     for k in c["representatives"]
                 ],
+                "palette_bar": palette_segments(c["palette"]),
             }
         )
     points = [
@@ -108,6 +121,9 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
             if p["cluster"] < 0
             else CLUSTER_COLOURS[p["cluster"] % len(CLUSTER_COLOURS)],
             "url": thumbs.get(p["key"], ""),
+            "href": reverse("image_detail", args=[profile.board_id, int(p["key"])])
+            if p["key"] in thumbs
+            else "",
             "name": names.get(p["key"], p["key"]),
         }
         for p in data["map"]
@@ -122,6 +138,10 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
             {"key": k, "url": thumbs.get(k), "name": names.get(k, k)} for k in data["outliers"]
         ],
         "points": points,
+        "palette_bar": palette_segments(data["palette"]),
+        "top_keywords": [k["term"] for k in sorted(data["keywords"], key=lambda k: -k["score"])][
+            :14
+        ],
         "prompt": positive,
         "negative_prompt": negative,
         "thumbs": thumbs,
@@ -189,3 +209,125 @@ def _build_export(profile: TasteProfile, name: str) -> bytes:
     buf = io.BytesIO()
     pair.save(buf, "JPEG", quality=88)
     return buf.getvalue()
+
+
+# --- the taste card as a file, and comparing two versions ----------------------------------
+
+CARD_FORMATS = {"png": "image/png", "pdf": "application/pdf"}
+
+
+def profile_card(profile: TasteProfile, fmt: str) -> bytes:
+    """The taste card as a PNG or a one-page PDF (computed once per version and board
+    state: a representative removed from the board leaves its place empty)."""
+    from django.core.cache import cache
+    from PIL import Image
+
+    from . import card
+
+    if fmt not in CARD_FORMATS:
+        raise ValueError(f"unknown card format {fmt!r}")
+    images = {
+        str(i.pk): i
+        for i in profile.board.images.filter(
+            pk__in=[int(k) for k in profile.images], status=ImageStatus.READY
+        )
+    }
+
+    def load(key: str):
+        image = images.get(key)
+        if image is None or not image.display:
+            return None
+        try:
+            with image.display.open("rb") as fh:
+                pil = Image.open(fh)
+                pil.draft("RGB", (900, 900))
+                pil.load()
+            return pil
+        except OSError:
+            return None
+
+    def build() -> bytes:
+        doc = profile.document
+        subtitle = (
+            f"Taste profile v{profile.version} · {profile.image_count} images · "
+            f"{len(doc.clusters)} sub-style{'s' if len(doc.clusters) != 1 else ''} · "
+            f"{profile.created:%d %b %Y}"
+        )
+        picture = card.render_card(doc, title=profile.board.title, subtitle=subtitle, load=load)
+        return card.card_bytes(picture, fmt)
+
+    import hashlib
+
+    alive = hashlib.sha1(",".join(sorted(images)).encode()).hexdigest()[:12]
+    key = f"taste-card:{profile.pk}:{fmt}:{alive}"
+    return cache.get_or_set(key, build, 24 * 3600)
+
+
+def card_filename(profile: TasteProfile, fmt: str) -> str:
+    return f"{profile.board.title}-v{profile.version}-taste-card.{fmt}".replace(" ", "-")
+
+
+def _delta_e(a: list[float], b: list[float]) -> float:
+    """CIE76 colour difference: about 2.3 is the smallest difference people notice."""
+    return sum((x - y) ** 2 for x, y in zip(a, b, strict=True)) ** 0.5
+
+
+SAME_COLOUR = 6.0  # ΔE under which two palette colours count as the same colour
+SHIFTED_COLOUR = 15.0  # ... and under which as the same colour, shifted
+
+
+def profile_compare(older: TasteProfile, newer: TasteProfile) -> dict[str, Any]:
+    """What changed from `older` to `newer`: images, sub-styles, keywords (with their
+    strength), avoids and palette colours matched by colour difference, so a colour
+    that barely moved shows as the same colour even when its nearest name changed."""
+    a, b = older.document, newer.document
+    a_terms = {k.term: k for k in a.keywords}
+    b_terms = {k.term: k for k in b.keywords}
+    kept = [
+        {
+            "term": t,
+            "before": a_terms[t].score,
+            "after": k.score,
+            "delta": k.score - a_terms[t].score,
+        }
+        for t, k in b_terms.items()
+        if t in a_terms
+    ]
+    kept.sort(key=lambda d: -abs(d["delta"]))
+    a_avoids, b_avoids = [x.term for x in a.avoids], [x.term for x in b.avoids]
+
+    pairs, used = [], set()
+    for colour in b.palette:
+        best, best_d = None, None
+        for i, old in enumerate(a.palette):
+            if i in used:
+                continue
+            d = _delta_e(colour.lab, old.lab)
+            if best_d is None or d < best_d:
+                best, best_d = i, d
+        if best is not None and best_d is not None and best_d < SHIFTED_COLOUR:
+            used.add(best)
+            old = a.palette[best]
+            pairs.append(
+                {"kind": "same" if best_d < SAME_COLOUR else "shifted", "before": old,
+                 "after": colour, "delta_e": best_d, "renamed": old.name != colour.name}
+            )  # fmt: skip
+        else:
+            pairs.append({"kind": "new", "before": None, "after": colour, "delta_e": None})
+    for i, old in enumerate(a.palette):
+        if i not in used:
+            pairs.append({"kind": "gone", "before": old, "after": None, "delta_e": None})
+
+    old_keys, new_keys = set(older.images), set(newer.images)
+    return {
+        "images_added": [newer.images[k]["name"] for k in sorted(new_keys - old_keys, key=int)],
+        "images_removed": [older.images[k]["name"] for k in sorted(old_keys - new_keys, key=int)],
+        "keywords_added": [k.term for k in b.keywords if k.term not in a_terms],
+        "keywords_removed": [k.term for k in a.keywords if k.term not in b_terms],
+        "keywords_changed": [d for d in kept if abs(d["delta"]) >= 0.05],
+        "avoids_added": [t for t in b_avoids if t not in a_avoids],
+        "avoids_removed": [t for t in a_avoids if t not in b_avoids],
+        "palette": pairs,
+        "sub_styles": ([c.label for c in a.clusters], [c.label for c in b.clusters]),
+        "medium": (a.medium, b.medium),
+    }

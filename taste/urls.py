@@ -23,6 +23,16 @@ urlpatterns = [
         name="profile_json",
     ),
     path(
+        "boards/<int:board_id>/profiles/<int:version>/compare/",
+        views.profile_compare,
+        name="profile_compare",
+    ),
+    path(
+        "boards/<int:board_id>/profiles/<int:version>/card/<str:name>",
+        views.profile_card,
+        name="profile_card",
+    ),
+    path(
         "boards/<int:board_id>/profiles/<int:version>/export/<str:name>",
         views.profile_export,
         name="profile_export",

@@ -59,8 +59,23 @@ def analysis_status(request: HttpRequest, board_id: int, analysis_id: int) -> Js
             "percent": analysis.percent,
             "error": analysis.error,
             "profile_url": analysis.profile.get_absolute_url() if analysis.profile_id else None,
+            # The analysis page itself: once done it redirects to the profile and shows
+            # the run's notes (e.g. "no new version was made"), which a jump straight to
+            # the profile would lose.
+            "done_url": analysis.get_absolute_url(),
+            "eta_seconds": _eta(analysis.started, analysis.percent),
         }
     )
+
+
+def _eta(started, percent: int) -> int | None:
+    """Seconds left, from the time spent so far and the share done; None until known."""
+    from django.utils import timezone
+
+    if not started or percent <= 2 or percent >= 100:
+        return None
+    elapsed = (timezone.now() - started).total_seconds()
+    return round(elapsed * (100 - percent) / percent)
 
 
 @login_required
@@ -79,7 +94,56 @@ def profile_detail(request: HttpRequest, board_id: int, version: int) -> HttpRes
             "active": selectors.active_analysis(board),
         }
     )
+    ctx["previous"] = next((v for v in ctx["versions"] if v.version < profile.version), None)
     return render(request, "taste/profile_detail.html", ctx)
+
+
+@login_required
+@require_GET
+def profile_card(request: HttpRequest, board_id: int, version: int, name: str) -> HttpResponse:
+    """The taste card as a picture for a deck: taste-card.png or taste-card.pdf."""
+    profile, _ = profile_for_user(request.user, board_id, version)
+    fmt = name.removeprefix("taste-card.")
+    if not name.startswith("taste-card.") or fmt not in selectors.CARD_FORMATS:
+        raise Http404("Not found")
+    response = HttpResponse(
+        selectors.profile_card(profile, fmt), content_type=selectors.CARD_FORMATS[fmt]
+    )
+    download = request.GET.get("download", "1") == "1"
+    return as_file(response, selectors.card_filename(profile, fmt), download=download)
+
+
+@login_required
+@require_GET
+def profile_compare(request: HttpRequest, board_id: int, version: int) -> HttpResponse:
+    """Two versions side by side: `version` against `?with=N` (default: the one before)."""
+    newer, _ = profile_for_user(request.user, board_id, version)
+    versions = list(selectors.profiles_of(newer.board))
+    other = request.GET.get("with", "")
+    if other.isdigit():
+        older, _ = profile_for_user(request.user, board_id, int(other))
+    else:
+        older = next((v for v in versions if v.version < newer.version), None)
+        if older is None:
+            messages.info(
+                request, "This is the first version: there is nothing to compare it with."
+            )
+            return redirect(newer)
+    if older.version > newer.version:
+        older, newer = newer, older
+    sides = []
+    for p in (older, newer):
+        page = selectors.profile_page_context(p, selectors.thumb_urls(p))
+        sides.append({"profile": p, **page})
+    ctx = {
+        "board": newer.board,
+        "older": older,
+        "newer": newer,
+        "sides": sides,
+        "diff": selectors.profile_compare(older, newer),
+        "versions": versions,
+    }
+    return render(request, "taste/profile_compare.html", ctx)
 
 
 @login_required

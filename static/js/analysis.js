@@ -6,6 +6,8 @@
   const bar = document.getElementById("analysis-bar");
   const stage = document.getElementById("analysis-stage");
   const error = document.getElementById("analysis-error");
+  const eta = document.getElementById("analysis-eta");
+  const duration = (s) => (s < 90 ? `${Math.max(1, Math.round(s))} s` : `${Math.round(s / 60)} min`);
   const LABELS = {
     embedding: (s) => `Embedding images: ${s.done} of ${s.total}`,
     clustering: () => "Finding sub-styles…",
@@ -24,12 +26,14 @@
       return;
     }
     bar.value = s.percent;
-    if (s.status === "done" && s.profile_url) { window.location.href = s.profile_url; return; }
+    // Through the analysis page: it shows the run's notes on the profile it lands on.
+    if (s.status === "done") { window.location.href = s.done_url || s.profile_url; return; }
     if (s.status === "failed") {
       stage.textContent = "The analysis stopped.";
       error.textContent = s.error; error.hidden = false; return;
     }
     stage.textContent = s.status === "queued" ? "Waiting for a worker…" : (LABELS[s.stage] || (() => s.stage))(s);
+    eta.textContent = s.eta_seconds == null ? "" : `About ${duration(s.eta_seconds)} left`;
     setTimeout(poll, 700);
   }
   poll();

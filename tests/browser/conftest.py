@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -60,3 +62,87 @@ def page(browser):
     page.set_default_timeout(30_000)
     yield page
     context.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1440, "height": 900}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def vendored_front_end():
+    """The pages load PhotoSwipe and SortableJS from static/vendor/ (bin/vendor copies
+    them from npm; `make test` runs it). Run it here too, so pytest alone works."""
+    stamp = list((ROOT / "static" / "vendor").glob(".lock-*"))
+    if not stamp or not AXE.exists():
+        if shutil.which("npm") is None:
+            pytest.fail("static/vendor/ is missing and npm is not installed: run bin/vendor")
+        subprocess.run([str(ROOT / "bin" / "vendor")], check=True, cwd=ROOT)
+
+
+@pytest.fixture
+def new_page(browser):
+    """A page at a given viewport; the CSP is bypassed only so axe-core can be injected."""
+    contexts = []
+
+    def make(viewport=DESKTOP, **options):
+        context = browser.new_context(viewport=viewport, bypass_csp=True, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def log_in(page, live_server, username: str, password: str = "correct horse battery staple"):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def sideways_scroll(page) -> int:
+    """How many pixels the page scrolls sideways (0 when it fits the viewport)."""
+    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+
+
+def serious_axe_violations(page) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE.read_text())
+    return page.evaluate(
+        """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+            .filter((v) => ["serious", "critical"].includes(v.impact))
+            .map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+                           nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }))"""
+    )
+
+
+def screenshot(page, name: str) -> Path:
+    from django.conf import settings
+
+    out = Path(settings.VAR_DIR) / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+class Ui:
+    """The page helpers the browser tests share (a fixture: with --import-mode=importlib
+    a test module can't import this conftest)."""
+
+    PHONE, DESKTOP = PHONE, DESKTOP
+    log_in = staticmethod(log_in)
+    sideways_scroll = staticmethod(sideways_scroll)
+    serious_axe_violations = staticmethod(serious_axe_violations)
+    screenshot = staticmethod(screenshot)
+
+
+@pytest.fixture
+def ui() -> type[Ui]:
+    return Ui

@@ -194,10 +194,24 @@ def test_preview_with_garbage_is_400(client, bob):
     assert response.status_code == 400
 
 
-def test_form_says_what_is_installed(client, bob, profile):
+def test_form_says_what_is_installed_and_leaves_instructions_to_the_status_page(
+    client, bob, profile, make_user
+):
     client.force_login(bob)
     page = client.get(reverse("generation_new")).content.decode()
-    assert "TASTEBASE_DIFFUSION_MODEL_DIR" in page or "register_weights" in page
+    # A designer is told what is not set up here, but not how an operator installs it.
+    assert "Not set up on this server: Diffusion" in page
+    assert "TASTEBASE_DIFFUSION_MODEL_DIR" not in page and "register_weights" not in page
+    assert 'name="prompt"' in page and 'id="prompt-section" hidden' in page
+    assert client.get(reverse("server_status")).status_code == 403
+
+    admin = make_user("admin")
+    admin.is_staff = True
+    admin.save(update_fields=["is_staff"])
+    client.force_login(admin)
+    status = client.get(reverse("server_status")).content.decode()
+    assert "TASTEBASE_DIFFUSION_MODEL_DIR" in status or "register_weights" in status
+    assert "OpenCLIP" in status and "Magenta style" in status
 
 
 @pytest.mark.parametrize(("persona", "expected"), [("bob", 302), ("carol", 403), ("charlie", 404)])

@@ -26,6 +26,10 @@ SAFE_FILE_TYPES = {
     "image/webp",
     "text/plain",
     "application/octet-stream",
+    # Made by the app, always as attachments: the board's ZIP and the taste card's PDF
+    # (Pillow draws it from our own rendering; no stored user bytes).
+    "application/zip",
+    "application/pdf",
 }
 # Our own documents (rendered by templates / serializers, never stored user bytes).
 DOCUMENT_TYPES = ("text/html", "application/json", "application/vnd.oai.openapi")
@@ -35,11 +39,14 @@ KNOWN_FILE_ROUTES = {
     "s/<str:token>/images/<int:image_id>/<kind:kind>/",
     "generations/<int:generation_id>/outputs/<int:index>/",
     "boards/<int:board_id>/profiles/<int:version>/export/<str:name>",
+    "boards/<int:board_id>/profiles/<int:version>/card/<str:name>",
+    "boards/<int:board_id>/download.zip",
     "api/boards/<int:board_id>/images/<int:image_id>/<str:kind>/",
     "api/generations/<int:generation_id>/outputs/<int:index>/",
     "api/boards/<int:board_id>/profiles/<int:version>/exports/<str:name>",
 }
 EXPORT_NAMES = ["prompt.txt", "palette.ase", "palette.gpl", "look.cube", "lut-preview.jpg"]
+CARD_NAMES = ["taste-card.png", "taste-card.pdf"]
 
 
 def _variants(route: str, url: str) -> list[str]:
@@ -48,7 +55,8 @@ def _variants(route: str, url: str) -> list[str]:
     if "<kind:kind>" in route or "<str:kind>" in route:
         urls = [url.replace("/thumb/", f"/{kind}/") for kind in ("thumb", "display")]
     if "<str:name>" in route:
-        urls = [url.replace("look.cube", name) for name in EXPORT_NAMES]
+        names = CARD_NAMES if "/card/" in route else EXPORT_NAMES
+        urls = [url.replace("look.cube", name) for name in names]
     return [u for base in urls for u in (base, base + "?download=1")]
 
 
