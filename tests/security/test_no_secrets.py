@@ -50,6 +50,10 @@ ALLOWED = {
     "bench-pass-123": (("bench/",), "a user of the benchmarks' throw-away database"),
     "load-run-Pa55word!": (("bench/",), "a user of the load test's throw-away database"),
     "pw-alice-1": (("bench/fuzz.py",), "a user of the fuzz run's throw-away database"),
+    "user:secret": (
+        ("tests/moodboards/test_url_import_and_zip.py",),
+        "a URL with credentials that add-by-URL must refuse",
+    ),
     "pw-bob-1": (("bench/fuzz.py",), "a user of the fuzz run's throw-away database"),
     "pw-dave-1": (("bench/fuzz.py",), "a user of the fuzz run's throw-away database"),
     "pw-erin-1": (("bench/fuzz.py",), "a user of the fuzz run's throw-away database"),
