@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from moodboards.models import BoardImage, ImageStatus
+from moodboards.models import BoardImage, ImageStatus, Role, Team
 from taste.models import TasteProfile
 
 from .models import Generation
@@ -37,5 +37,14 @@ def generations_for_user(user: AbstractBaseUser) -> QuerySet[Generation]:
         .select_related("team", "created_by")
         .prefetch_related("outputs", "ingredients__profile__board")
         .order_by("-created")
+        .distinct()
+    )
+
+
+def teams_to_generate_in(user: AbstractBaseUser) -> QuerySet[Team]:
+    """Teams where the user may start a run (editor or owner), personal space first."""
+    return (
+        Team.objects.filter(memberships__user=user, memberships__role__in=[Role.OWNER, Role.EDITOR])
+        .order_by("personal_for", "name")
         .distinct()
     )
