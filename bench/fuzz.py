@@ -137,12 +137,12 @@ def _world():
     from testkit.looks import make_board
 
     alice = services.user_signup(username="alice", email="a@example.com", password="pw-alice-1")
-    services.user_signup(username="bob", email="bob@example.com", password="pw-bob-1")
+    bob = services.user_signup(username="bob", email="bob@example.com", password="pw-bob-1")
     dave = services.user_signup(username="dave", email="d@example.com", password="pw-dave-1")
     services.user_signup(username="erin", email="e@example.com", password="pw-erin-1")
     team = services.team_create(user=alice, name="Studio")
-    services.team_invite(team=team, identifier="bob", role=Role.EDITOR)
-    membership = services.team_invite(team=team, identifier="dave", role=Role.VIEWER)
+    services.membership_add(team=team, user=bob, role=Role.EDITOR)
+    membership = services.membership_add(team=team, user=dave, role=Role.VIEWER)
     board = services.board_create(team=team, user=alice, title="Fuzz")
     looks = services.board_create(team=team, user=alice, title="Looks")
     for item in make_board(("mono_contrast", "warm_film"), 3, seed=0):

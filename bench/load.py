@@ -411,8 +411,8 @@ def seed(stack: Stack, users: int, photos: Photos, rec: Recorder) -> World:
     team = services.team_create(user=owner, name="Load Studio")
     names = [f"user{i:02d}" for i in range(users)]
     for name in names:
-        services.user_signup(username=name, email=f"{name}@example.com", password=PASSWORD)
-        services.team_invite(team=team, identifier=name, role=Role.EDITOR)
+        member = services.user_signup(username=name, email=f"{name}@example.com", password=PASSWORD)
+        services.membership_add(team=team, user=member, role=Role.EDITOR)
     big = services.board_create(team=team, user=owner, title="Reference library")
     work = {
         name: services.board_create(team=team, user=owner, title=f"Work board {name}").pk

@@ -64,8 +64,9 @@ def charlie(make_user):
 @pytest.fixture
 def team(alice, bob, carol) -> Team:
     team = services.team_create(user=alice, name="Studio")
-    services.team_invite(team=team, identifier="bob", role=Role.EDITOR)
-    services.team_invite(team=team, identifier="carol@example.com", role=Role.VIEWER)
+    # Directly, as if each had accepted an invitation (tests/security/test_consent.py).
+    services.membership_add(team=team, user=bob, role=Role.EDITOR)
+    services.membership_add(team=team, user=carol, role=Role.VIEWER)
     return team
 
 
@@ -314,10 +315,10 @@ def _build_world() -> dict:
     from taste import services as taste_services
 
     alice, bob = _persona("alice"), _persona("bob")
-    _persona("carol")
+    carol = _persona("carol")
     team = services.team_create(user=alice, name="Studio")
-    services.team_invite(team=team, identifier="bob", role=Role.EDITOR)
-    services.team_invite(team=team, identifier="carol@example.com", role=Role.VIEWER)
+    services.membership_add(team=team, user=bob, role=Role.EDITOR)
+    services.membership_add(team=team, user=carol, role=Role.VIEWER)
     board = services.board_create(team=team, user=alice, title="Autumn campaign")
     for item in make_board(("mono_contrast", "warm_film"), 2, seed=0):
         services.board_add_image(
@@ -339,6 +340,8 @@ def _build_world() -> dict:
     generation_rendering.generation_run(generation_id=generation.pk)
     token, secret = token_services.token_create(user=alice, name="alice's script")
     shared = services.board_share_enable(board=board)
+    _persona("dave")  # invited, not a member: the URL walks need an invitation id
+    invitation = services.team_invite(team=team, identifier="dave", role=Role.VIEWER)
     return {
         "board_id": board.pk,
         "image_id": image.pk,
@@ -353,4 +356,5 @@ def _build_world() -> dict:
         "token_id": token.pk,
         "api_secret": secret,
         "token": shared.share_token,
+        "invitation_id": invitation.pk,
     }

@@ -39,7 +39,8 @@ class Command(BaseCommand):
             viewer = User.objects.filter(username="client").first() or services.user_signup(
                 username="client", email="client@example.com", password=DEMO_PASSWORD
             )
-            services.team_invite(team=studio, identifier=viewer.username, role=Role.VIEWER)
+            # The demo's own accounts: added directly (a real user accepts an invitation).
+            services.membership_add(team=studio, user=viewer, role=Role.VIEWER)
         board = Board.objects.filter(team=personal, title=DEMO_BOARD).first()
         if board is None:
             board = services.board_create(
