@@ -23,8 +23,12 @@ class BadJSON(ValueError):
     """A body that is not the JSON document we accept; the message says why."""
 
 
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+
+
 def _range(lo: float, hi: float) -> str:
-    return f"{lo:g} to {hi:g}" if math.isfinite(hi) else f"{lo:g} or more"
+    return f"{_num(lo)} to {_num(hi)}" if math.isfinite(hi) else f"{_num(lo)} or more"
 
 
 def number(
@@ -64,7 +68,7 @@ def number(
             raise ValidationError(f"{name}: use a whole number from {_range(lo, hi)}.")
         parsed = int(parsed)
     if not lo <= parsed <= hi:
-        raise ValidationError(f"{name}: use a number from {_range(lo, hi)} (got {parsed:g}).")
+        raise ValidationError(f"{name}: use a number from {_range(lo, hi)} (got {_num(parsed)}).")
     return parsed
 
 
