@@ -117,8 +117,8 @@ def _signup(client, username, email):
         {
             "username": username,
             "email": email,
-            "password1": "a-long-passphrase-9",
-            "password2": "a-long-passphrase-9",
+            "password1": "correct horse battery staple",
+            "password2": "correct horse battery staple",
         },
     )
 
