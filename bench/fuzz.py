@@ -1,8 +1,9 @@
-"""Fuzz the upload, decoding, worker and API paths with a large budget.
+"""Fuzz the upload, decoding, worker, API and page-form paths with a large budget.
 
     .venv/bin/python bench/fuzz.py                      # 5000 cases per target
     .venv/bin/python bench/fuzz.py --cases 2000 --targets images,uploads
     .venv/bin/python bench/fuzz.py --seconds 300        # 300 s per target instead
+    .venv/bin/python bench/fuzz.py --targets pages --cases 3000   # the page forms
 
 The same properties and generators as tests/fuzz/ (tests/fuzz/strategies.py), with
 random seeds instead of the tests' fixed ones. Prints, per target, the cases tried, how
@@ -214,11 +215,20 @@ def targets(max_pixels: int):
     def api(case) -> list[str]:
         return [f"{case.method} {case.path} {fz.check_api(client, case, ids)}"]
 
+    from django.test import Client
+
+    browser = Client()  # a logged-in owner's browser, for the page forms
+    browser.force_login(alice)
+
+    def pages(case) -> list[str]:
+        return [fz.check_page(browser, case, ids)]
+
     return {
         "images": (fz.image_inputs(), images),
         "uploads": (fz.upload_batches(), uploads),
         "processing": (fz.image_inputs(), processing),
         "api": (fz.api_cases(), api),
+        "pages": (fz.page_cases(), pages),
     }
 
 
@@ -228,7 +238,7 @@ def main() -> int:
     )
     parser.add_argument("--cases", type=int, default=5000, help="cases per target")
     parser.add_argument("--seconds", type=float, help="time per target instead of a case count")
-    parser.add_argument("--targets", default="images,uploads,processing,api")
+    parser.add_argument("--targets", default="images,uploads,processing,api,pages")
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
     parser.add_argument("--max-pixels", type=int, default=16_000_000)
     parser.add_argument("--hang-seconds", type=float, default=60)
