@@ -170,7 +170,7 @@ def _world():
 
 def targets(max_pixels: int):
     from django.conf import settings
-    from django.test import Client  # noqa: F401 - configures the test client machinery
+    from django.test import Client
     from rest_framework.test import APIClient
 
     from api import services as token_services
@@ -214,8 +214,6 @@ def targets(max_pixels: int):
 
     def api(case) -> list[str]:
         return [f"{case.method} {case.path} {fz.check_api(client, case, ids)}"]
-
-    from django.test import Client
 
     browser = Client()  # a logged-in owner's browser, for the page forms
     browser.force_login(alice)
