@@ -24,7 +24,12 @@ class BadJSON(ValueError):
 
 
 def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
+    """A number as a message shows it: whole numbers in full, huge ones cut short (10**400
+    is a valid JSON integer, and too large to become a float)."""
+    if isinstance(x, int):
+        text = str(x)
+        return text if len(text) <= 16 else f"{text[:6]}… ({len(text)} digits)"
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 
 def _range(lo: float, hi: float) -> str:

@@ -284,8 +284,18 @@ def _preview(client, body):
         {"weight": 1e308 * 10},  # json.dumps writes Infinity
         {"weight": "NaN"},
         {"strength": "1e400"},
+        {"strength": 10**400},  # found by the page fuzzer: a message tried float(10**400)
+        {"weight": -(10**30)},
     ],
-    ids=["cluster-99", "cluster-abc", "weight-inf", "weight-nan", "strength-1e400"],
+    ids=[
+        "cluster-99",
+        "cluster-abc",
+        "weight-inf",
+        "weight-nan",
+        "strength-1e400",
+        "strength-10**400",
+        "weight-huge-int",
+    ],
 )
 def test_bad_preview_inputs_are_400s_with_the_reason(client, bob, profile, image, body):
     client.force_login(bob)
