@@ -840,7 +840,12 @@ def run_upscale(stack: Stack, args: argparse.Namespace) -> int:
             rec.note("uploads", result["image_id"])
             url = f"{stack.url}/api/boards/{board}/images/{result['image_id']}/"
             while time.monotonic() - answered < 120:
-                if api.get(url, timeout=60).json().get("status") != "processing":
+                try:
+                    status = api.get(url, timeout=60).json().get("status")
+                except (requests.RequestException, ValueError) as exc:
+                    rec.error(f"thumbnail poll: {type(exc).__name__}: {exc}")
+                    break
+                if status != "processing":
                     waits.append(time.monotonic() - answered)
                     break
                 time.sleep(0.25)
