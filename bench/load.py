@@ -814,7 +814,9 @@ def run_upscale(stack: Stack, args: argparse.Namespace) -> int:
                     queue_reasons[state["queue"]["reason"].split(":")[0]] += 1
                 if state["status"] not in ("queued", "running"):
                     break
-                stop.wait(2.0)
+                # generation.js polls every second. (A 2 s pause met gunicorn's 2 s
+                # keep-alive: the server closed the idle connection as it was reused.)
+                stop.wait(1.0)
 
     def uploader(name: str) -> None:
         browser = Browser(stack.url, rec, name)
