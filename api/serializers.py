@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -11,9 +13,26 @@ from rest_framework import serializers
 from generation.models import Backend, GenerationStatus
 from generation.services import MAX_BATCH, MAX_CONTENTS, MAX_INGREDIENTS
 from moodboards.models import ImageStatus, Role
+from moodboards.services import MAX_REORDER
 from taste.models import AnalysisStatus
 
 MAX_ID = 2**63 - 1
+
+
+class FiniteFloatField(serializers.FloatField):
+    """A float that is a real number on the way in (NaN passes every range check,
+    Infinity can't be JSON) and on the way out: a stored NaN or Infinity (rows saved
+    before the checks existed) is served as null instead of breaking the whole list."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            raise serializers.ValidationError("Use a finite number.", code="not_finite")
+        return value
+
+    def to_representation(self, value):
+        value = super().to_representation(value)
+        return value if value is None or math.isfinite(value) else None
 
 
 def absolute(context: dict, name: str, *args) -> str:
@@ -156,7 +175,7 @@ class ImageUpdateSerializer(serializers.Serializer):
 
 class ReorderSerializer(serializers.Serializer):
     order = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=10000
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), max_length=MAX_REORDER
     )
 
 
@@ -281,17 +300,24 @@ class IngredientInSerializer(serializers.Serializer):
         required=False, allow_null=True, default=None, min_value=0, max_value=1000,
         help_text="A sub-style index; null for the whole profile.",
     )  # fmt: skip
-    weight = serializers.FloatField(required=False, default=1.0, min_value=0.0, max_value=1000.0)
+    weight = FiniteFloatField(required=False, default=1.0, min_value=0.0, max_value=1000.0)
 
 
 class GenerationCreateSerializer(serializers.Serializer):
+    team = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1, max_value=MAX_ID,
+        help_text=(
+            "The team the run belongs to (its members see the results; you need the editor "
+            "role there). Default: the content images' team, else the first profile's."
+        ),
+    )  # fmt: skip
     ingredients = IngredientInSerializer(many=True, max_length=MAX_INGREDIENTS)
     backend = serializers.ChoiceField(
         choices=[Backend.STYLIZE, Backend.DIFFUSION], default=Backend.STYLIZE
     )
-    strength = serializers.FloatField(required=False, default=0.8, min_value=0.0, max_value=1.0)
+    strength = FiniteFloatField(required=False, default=0.8, min_value=0.0, max_value=1.0)
     count = serializers.IntegerField(required=False, default=4, min_value=1, max_value=MAX_BATCH)
-    cohesion = serializers.FloatField(required=False, default=1.0, min_value=0.0, max_value=1.0)
+    cohesion = FiniteFloatField(required=False, default=1.0, min_value=0.0, max_value=1.0)
     seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
     prompt = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
     negative_prompt = serializers.CharField(
@@ -304,12 +330,33 @@ class GenerationCreateSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
+class QueueSerializer(serializers.Serializer):
+    behind_own = serializers.IntegerField(help_text="Your earlier jobs still queued or running.")
+    behind_team = serializers.IntegerField(help_text="Other members' jobs in this team ahead.")
+    behind_all = serializers.IntegerField(help_text="Every job ahead in this queue.")
+    reason = serializers.CharField()
+    estimate_seconds = serializers.FloatField(
+        allow_null=True, help_text="Worker time this job takes, from measured throughput."
+    )
+    wait_seconds = serializers.FloatField(allow_null=True, help_text="Roughly, until it starts.")
+
+
+class InvitationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    team = serializers.IntegerField(source="team_id")
+    team_name = serializers.CharField(source="team.name")
+    identifier = serializers.CharField(help_text="What the owner typed.")
+    role = serializers.ChoiceField(choices=Role.choices)
+    status = serializers.CharField()
+    created = serializers.DateTimeField()
+
+
 class IngredientSerializer(serializers.Serializer):
     profile = serializers.IntegerField(source="profile_id")
     board = serializers.IntegerField(source="profile.board_id")
     version = serializers.IntegerField(source="profile.version")
     cluster = serializers.IntegerField(allow_null=True)
-    weight = serializers.FloatField()
+    weight = FiniteFloatField(allow_null=True)
 
 
 class OutputSerializer(serializers.Serializer):
@@ -318,9 +365,9 @@ class OutputSerializer(serializers.Serializer):
     error = serializers.CharField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()
-    fidelity = serializers.FloatField(allow_null=True)
-    content_fidelity = serializers.FloatField(allow_null=True)
-    fidelity_gain = serializers.FloatField(allow_null=True)
+    fidelity = FiniteFloatField(allow_null=True)
+    content_fidelity = FiniteFloatField(allow_null=True)
+    fidelity_gain = FiniteFloatField(allow_null=True)
     file_url = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.URLField(allow_null=True))
@@ -334,9 +381,9 @@ class GenerationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     team = serializers.IntegerField(source="team_id")
     backend = serializers.ChoiceField(choices=Backend.choices)
-    strength = serializers.FloatField()
+    strength = FiniteFloatField(allow_null=True)
     count = serializers.IntegerField()
-    cohesion = serializers.FloatField()
+    cohesion = FiniteFloatField(allow_null=True)
     seed = serializers.IntegerField()
     prompt = serializers.CharField()
     negative_prompt = serializers.CharField()
@@ -349,7 +396,17 @@ class GenerationSerializer(serializers.Serializer):
     finished = serializers.DateTimeField(allow_null=True)
     ingredients = IngredientSerializer(many=True)
     outputs = OutputSerializer(many=True)
+    queue = serializers.SerializerMethodField(
+        help_text="While queued: what it waits for (e.g. your other jobs) and estimates."
+    )
     status_url = serializers.SerializerMethodField()
 
     def get_status_url(self, generation) -> str:
         return absolute(self.context, "api:generation_detail", generation.pk)
+
+    @extend_schema_field(QueueSerializer(allow_null=True))
+    def get_queue(self, generation) -> dict | None:
+        from generation.scheduling import queue_state
+
+        state = queue_state(generation)
+        return state.as_dict() if state else None

@@ -36,6 +36,17 @@ urlpatterns = [
         views.MemberDetailView.as_view(),
         name="member_detail",
     ),
+    path("invitations/", views.InvitationListView.as_view(), name="invitation_list"),
+    path(
+        "invitations/<int:invitation_id>/accept/",
+        views.InvitationAcceptView.as_view(),
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<int:invitation_id>/decline/",
+        views.InvitationDeclineView.as_view(),
+        name="invitation_decline",
+    ),
     path("boards/", views.BoardListView.as_view(), name="board_list"),
     path("boards/<int:board_id>/", views.BoardDetailView.as_view(), name="board_detail"),
     path("boards/<int:board_id>/images/", views.BoardImageListView.as_view(), name="board_images"),

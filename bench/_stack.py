@@ -67,6 +67,8 @@ class Stack:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
             "DJANGO_DEBUG": "0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # The load run reads the server's own time per request.
+            "TASTEBASE_SERVER_TIMING": "1",
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             "PYTHONUNBUFFERED": "1",
         }

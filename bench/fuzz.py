@@ -1,8 +1,9 @@
-"""Fuzz the upload, decoding, worker and API paths with a large budget.
+"""Fuzz the upload, decoding, worker, API and page-form paths with a large budget.
 
     .venv/bin/python bench/fuzz.py                      # 5000 cases per target
     .venv/bin/python bench/fuzz.py --cases 2000 --targets images,uploads
     .venv/bin/python bench/fuzz.py --seconds 300        # 300 s per target instead
+    .venv/bin/python bench/fuzz.py --targets pages --cases 3000   # the page forms
 
 The same properties and generators as tests/fuzz/ (tests/fuzz/strategies.py), with
 random seeds instead of the tests' fixed ones. Prints, per target, the cases tried, how
@@ -137,12 +138,12 @@ def _world():
     from testkit.looks import make_board
 
     alice = services.user_signup(username="alice", email="a@example.com", password="pw-alice-1")
-    services.user_signup(username="bob", email="bob@example.com", password="pw-bob-1")
+    bob = services.user_signup(username="bob", email="bob@example.com", password="pw-bob-1")
     dave = services.user_signup(username="dave", email="d@example.com", password="pw-dave-1")
     services.user_signup(username="erin", email="e@example.com", password="pw-erin-1")
     team = services.team_create(user=alice, name="Studio")
-    services.team_invite(team=team, identifier="bob", role=Role.EDITOR)
-    membership = services.team_invite(team=team, identifier="dave", role=Role.VIEWER)
+    services.membership_add(team=team, user=bob, role=Role.EDITOR)
+    membership = services.membership_add(team=team, user=dave, role=Role.VIEWER)
     board = services.board_create(team=team, user=alice, title="Fuzz")
     looks = services.board_create(team=team, user=alice, title="Looks")
     for item in make_board(("mono_contrast", "warm_film"), 3, seed=0):
@@ -169,7 +170,7 @@ def _world():
 
 def targets(max_pixels: int):
     from django.conf import settings
-    from django.test import Client  # noqa: F401 - configures the test client machinery
+    from django.test import Client
     from rest_framework.test import APIClient
 
     from api import services as token_services
@@ -214,11 +215,18 @@ def targets(max_pixels: int):
     def api(case) -> list[str]:
         return [f"{case.method} {case.path} {fz.check_api(client, case, ids)}"]
 
+    browser = Client()  # a logged-in owner's browser, for the page forms
+    browser.force_login(alice)
+
+    def pages(case) -> list[str]:
+        return [fz.check_page(browser, case, ids)]
+
     return {
         "images": (fz.image_inputs(), images),
         "uploads": (fz.upload_batches(), uploads),
         "processing": (fz.image_inputs(), processing),
         "api": (fz.api_cases(), api),
+        "pages": (fz.page_cases(), pages),
     }
 
 
@@ -228,7 +236,7 @@ def main() -> int:
     )
     parser.add_argument("--cases", type=int, default=5000, help="cases per target")
     parser.add_argument("--seconds", type=float, help="time per target instead of a case count")
-    parser.add_argument("--targets", default="images,uploads,processing,api")
+    parser.add_argument("--targets", default="images,uploads,processing,api,pages")
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
     parser.add_argument("--max-pixels", type=int, default=16_000_000)
     parser.add_argument("--hang-seconds", type=float, default=60)

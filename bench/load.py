@@ -1,6 +1,13 @@
 """Load run: simulated users on the production stack, with a per-route table.
 
     .venv/bin/python bench/load.py [--users 8] [--duration 60] [--keep]
+    .venv/bin/python bench/load.py --scenario upscale [--users 6] [--duration 120]
+
+`--scenario upscale` (finding 1 of the hardening issue): two users press "Upscale ×4"
+on a ~0.8 MP photo again and again while the others upload photos; it prints how long
+each upload waited for its thumbnail (target: every one within 30 s), how the upscales
+went, and the "queued behind" states the upscalers saw. Everything needed to measure
+again is printed: the command, the stack's layout and the load average before and after.
 
 Starts the stack itself (bench/_stack.py: gunicorn, two Celery workers on separate
 queues, PostgreSQL database `tastebase_load`, Redis db 14), seeds it (a team, a
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import re
 import sys
@@ -39,6 +47,7 @@ import requests
 from _stack import ROOT, Stack
 
 BOARD_P95_TARGET_MS = 150.0
+THUMBNAIL_TARGET_S = 30.0
 BOARD_ROUTE = "board page (500 images)"
 PASSWORD = "load-run-Pa55word!"
 BIG_BOARD_SIZE = 500
@@ -411,8 +420,8 @@ def seed(stack: Stack, users: int, photos: Photos, rec: Recorder) -> World:
     team = services.team_create(user=owner, name="Load Studio")
     names = [f"user{i:02d}" for i in range(users)]
     for name in names:
-        services.user_signup(username=name, email=f"{name}@example.com", password=PASSWORD)
-        services.team_invite(team=team, identifier=name, role=Role.EDITOR)
+        member = services.user_signup(username=name, email=f"{name}@example.com", password=PASSWORD)
+        services.membership_add(team=team, user=member, role=Role.EDITOR)
     big = services.board_create(team=team, user=owner, title="Reference library")
     work = {
         name: services.board_create(team=team, user=owner, title=f"Work board {name}").pk
@@ -623,7 +632,18 @@ def main() -> int:
     parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--worker-nice", type=int, default=10,
                         help="CPU priority of the Celery workers (0: same as the web)")  # fmt: skip
+    parser.add_argument("--scenario", choices=["mixed", "upscale"], default="mixed")
+    parser.add_argument("--upscale-side", type=int, default=1024,
+                        help="long side of the photo the two upscalers upscale")  # fmt: skip
     args = parser.parse_args()
+    print(
+        "command: "
+        + " ".join(sys.argv)
+        + "\nload average before: "
+        + " ".join(f"{x:.2f}" for x in __import__("os").getloadavg())
+        + f" on {__import__('os').cpu_count()} CPUs",
+        flush=True,
+    )
 
     stack = Stack(
         port=args.port, db_name=args.db, redis_db=args.redis_db, var_dir=Path(args.var_dir),
@@ -632,8 +652,6 @@ def main() -> int:
     )  # fmt: skip
     with stack:
         # This process reads and seeds the same database as the stack.
-        import os
-
         os.environ.update(stack.env)
         sys.path.insert(0, str(ROOT))
         import django
@@ -642,9 +660,13 @@ def main() -> int:
         from django.db import connections
 
         try:
-            return run(stack, args)
+            return (run_upscale if args.scenario == "upscale" else run)(stack, args)
         finally:
             connections.close_all()
+            print(
+                "load average after: " + " ".join(f"{x:.2f}" for x in os.getloadavg()),
+                flush=True,
+            )
 
 
 def run(stack: Stack, args: argparse.Namespace) -> int:
@@ -691,6 +713,194 @@ def run(stack: Stack, args: argparse.Namespace) -> int:
         ("no lost or unfinished work" + (f": {'; '.join(problems)}" if problems else ""),
          not problems),
     ]  # fmt: skip
+    for text, ok in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+# --- the upscale scenario: heavy work must not starve thumbnails ---------------------------
+
+
+def _big_photo(side: int) -> bytes:
+    from PIL import Image
+
+    from moodboards.samples import encode, sample_image
+
+    image = sample_image("astronaut").convert("RGB")
+    return encode(image.resize((side, side * 4 // 5), Image.Resampling.LANCZOS), "JPEG", quality=90)
+
+
+def seed_upscale(stack: Stack, users: int, rec: Recorder, side: int) -> dict:
+    from django.contrib.auth import get_user_model
+
+    from api.services import token_create
+    from moodboards import services
+    from moodboards.models import BoardImage, ImageStatus, Role
+
+    owner = services.user_signup(username="owner", email="owner@example.com", password=PASSWORD)
+    team = services.team_create(user=owner, name="Load Studio")
+    names = [f"user{i:02d}" for i in range(users)]
+    boards, tokens = {}, {}
+    for name in names:
+        member = services.user_signup(username=name, email=f"{name}@example.com", password=PASSWORD)
+        services.membership_add(team=team, user=member, role=Role.EDITOR)
+        boards[name] = services.board_create(team=team, user=owner, title=f"Work {name}").pk
+        tokens[name] = token_create(user=get_user_model().objects.get(username=name), name="load")[
+            1
+        ]
+    browser = Browser(stack.url, rec, "owner")
+    if not browser.login("owner"):
+        raise RuntimeError(f"The owner could not log in: {rec.errors}")
+    big = _big_photo(side)
+    sources = {}
+    for name in names[:2]:  # the two upscalers
+        response = browser.call(
+            "seed upload", "POST", f"/boards/{boards[name]}/upload/",
+            files={"files": ("big.jpg", big, "image/jpeg")}, headers={"X-CSRFToken": browser.csrf},
+        )  # fmt: skip
+        sources[name] = response.json()["results"][0]["image_id"]
+    wait_for(
+        lambda: not BoardImage.objects.filter(status=ImageStatus.PROCESSING).exists(),
+        what="the upscalers' photos", timeout=300,
+    )  # fmt: skip
+    rec.samples.clear()
+    return {"team": team.pk, "boards": boards, "tokens": tokens, "sources": sources, "names": names}
+
+
+def run_upscale(stack: Stack, args: argparse.Namespace) -> int:
+    from generation.models import Generation
+
+    rec = Recorder()
+    photos = Photos()
+    world = seed_upscale(stack, args.users, rec, args.upscale_side)
+    names = world["names"]
+    upscalers, uploaders = names[:2], names[2:]
+    if not uploaders:
+        raise SystemExit("--users must be at least 3: two upscale, the others upload")
+    waits: list[float] = []  # upload answered -> thumbnail ready, seconds
+    not_ready: list[str] = []
+    queue_reasons: Counter = Counter()
+    stop = threading.Event()
+
+    def upscaler(name: str) -> None:
+        browser = Browser(stack.url, rec, name)
+        if not browser.login(name):
+            return
+        board, image = world["boards"][name], world["sources"][name]
+        while not stop.is_set():
+            response = browser.call(
+                "upscale (start)", "POST", f"/boards/{board}/images/{image}/upscale/",
+                expect=(302,), data={"csrfmiddlewaretoken": browser.csrf},
+            )  # fmt: skip
+            if response is None:
+                return
+            location = response.headers["Location"]
+            match = re.search(r"/generations/(\d+)/$", location)
+            if not match:
+                rec.error(f"upscale: redirected to {location}")
+                return
+            rec.note("generations", int(match[1]))
+            # Click again while the first runs: the second one waits its turn.
+            browser.call(
+                "upscale (start)", "POST", f"/boards/{board}/images/{image}/upscale/",
+                expect=(302,), data={"csrfmiddlewaretoken": browser.csrf},
+            )  # fmt: skip
+            while not stop.is_set():
+                body = browser.call("generation status", "GET", location + "status/")
+                if body is None:
+                    return
+                state = body.json()
+                if state.get("queue"):
+                    queue_reasons[state["queue"]["reason"].split(":")[0]] += 1
+                if state["status"] not in ("queued", "running"):
+                    break
+                # generation.js polls every second. (A 2 s pause met gunicorn's 2 s
+                # keep-alive: the server closed the idle connection as it was reused.)
+                stop.wait(1.0)
+
+    def uploader(name: str) -> None:
+        browser = Browser(stack.url, rec, name)
+        if not browser.login(name):
+            return
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {world['tokens'][name]}"
+        board = world["boards"][name]
+        while not stop.is_set():
+            filename, data = photos.make()
+            response = browser.call(
+                "upload", "POST", f"/boards/{board}/upload/",
+                files={"files": (filename, data, "image/jpeg")},
+                headers={"X-CSRFToken": browser.csrf},
+            )  # fmt: skip
+            if response is None:
+                stop.wait(1)
+                continue
+            [result] = response.json()["results"]
+            if result["status"] != "added":
+                continue
+            answered = time.monotonic()
+            rec.note("uploads", result["image_id"])
+            url = f"{stack.url}/api/boards/{board}/images/{result['image_id']}/"
+            while time.monotonic() - answered < 120:
+                try:
+                    status = api.get(url, timeout=60).json().get("status")
+                except (requests.RequestException, ValueError) as exc:
+                    rec.error(f"thumbnail poll: {type(exc).__name__}: {exc}")
+                    break
+                if status != "processing":
+                    waits.append(time.monotonic() - answered)
+                    break
+                time.sleep(0.25)
+            else:
+                not_ready.append(filename)
+            stop.wait(rng.uniform(0, 2 * args.think))
+
+    rng = random.Random(14)
+    threads = [threading.Thread(target=upscaler, args=(n,), daemon=True) for n in upscalers]
+    threads += [threading.Thread(target=uploader, args=(n,), daemon=True) for n in uploaders]
+    print(
+        f"{len(upscalers)} users upscaling a {args.upscale_side}×{args.upscale_side * 4 // 5} photo "
+        f"(two clicks at a time), {len(uploaders)} uploading, for {args.duration:.0f} s …",
+        flush=True,
+    )
+    for thread in threads:
+        thread.start()
+    time.sleep(args.duration)
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=150)
+
+    report(rec, args.duration, time.monotonic())
+    runs = Generation.objects.filter(pk__in=rec.generations)
+    statuses = Counter(runs.values_list("status", flat=True))
+    durations = [
+        (g.finished - g.started).total_seconds()
+        for g in runs.exclude(started=None).exclude(finished=None)
+    ]
+    print(
+        f"\nupscales clicked: {Generation.objects.filter(backend='upscale').count()} "
+        f"(first clicks followed: {len(rec.generations)}); by status: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+        + (f"; run time p50 {percentile(durations, 50):.0f} s, max {max(durations):.0f} s"
+           if durations else "")
+    )  # fmt: skip
+    print("queued states seen by the upscalers: " + (
+        ", ".join(f"{v}× “{k}”" for k, v in queue_reasons.most_common()) or "none"))  # fmt: skip
+    worst = max(waits) if waits else float("nan")
+    if waits:
+        print(
+            f"thumbnails: {len(waits)} uploads; ready after p50 {percentile(waits, 50):.1f} s, "
+            f"p95 {percentile(waits, 95):.1f} s, max {worst:.1f} s; not ready within 120 s: "
+            f"{len(not_ready)}"
+        )
+    checks = [
+        (f"every thumbnail ready within {THUMBNAIL_TARGET_S:.0f} s (max {worst:.1f} s)",
+         bool(waits) and not not_ready and worst < THUMBNAIL_TARGET_S),
+        (f"no unexpected status or error ({len(rec.errors)})", not rec.errors),
+    ]  # fmt: skip
+    for line, count in Counter(rec.errors).most_common(10):
+        print(f"  {count}× {line}")
+    print("\ntargets:")
     for text, ok in checks:
         print(f"  {'PASS' if ok else 'FAIL'}  {text}")
     return 0 if all(ok for _, ok in checks) else 1

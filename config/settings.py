@@ -7,6 +7,9 @@ PostgreSQL and Redis/RabbitMQ.
 
 from __future__ import annotations
 
+import os
+import secrets
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +24,45 @@ VAR_DIR = Path(env("TASTEBASE_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# The key this file once fell back to; it is public, so it must never sign anything.
 _INSECURE_DEV_KEY = "dev-only-insecure-key-never-use-in-production"
-SECRET_KEY = env("DJANGO_SECRET_KEY", _INSECURE_DEV_KEY)
+
+
+def _install_secret_key(var_dir: Path) -> str:
+    """This install's own random key, made once and kept under the var dir (mode 0600).
+
+    `make run` needs no configuration, but a key everyone can read in the source would
+    let anyone forge signed cookies on every instance. The web server and the worker
+    may start at once: O_EXCL lets exactly one of them write the file, the other reads it.
+    """
+    path = var_dir / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the other process may be between open() and write()
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: remove it and start again.") from None
+    key = secrets.token_urlsafe(64)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key + "\n")
+    return key
+
+
+# Production sets DJANGO_SECRET_KEY (or _FILE), the same on every machine; with
+# TASTEBASE_REQUIRE_SECRET or TASTEBASE_HTTPS the app refuses to start without it.
+_SECRET_REQUIRED = env_bool("TASTEBASE_REQUIRE_SECRET", False) or env_bool("TASTEBASE_HTTPS", False)
+SECRET_KEY = env("DJANGO_SECRET_KEY") or ""
+if SECRET_KEY == _INSECURE_DEV_KEY:
+    raise RuntimeError(
+        "Set DJANGO_SECRET_KEY to a random key: the public development key signs nothing."
+    )
+if not SECRET_KEY:
+    if _SECRET_REQUIRED and not DEBUG:
+        raise RuntimeError("Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) in production.")
+    SECRET_KEY = _install_secret_key(VAR_DIR)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -36,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",  # login lockout; see "Production hardening" below
+    "csp",  # Content-Security-Policy on every page (django-csp); its checks catch old settings
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI / Redoc assets served locally, no CDN
@@ -49,6 +90,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.middleware.ServerTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Pages get CONTENT_SECURITY_POLICY below; served files keep their own sandbox policy.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -168,6 +211,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# "uploads" counts every upload request of a user, from the pages and the API alike.
 TASTEBASE_API_RATES = {
     "token": env("TASTEBASE_API_RATE", "600/min"),
     "uploads": env("TASTEBASE_API_UPLOAD_RATE", "60/min"),
@@ -192,6 +236,16 @@ TASTEBASE_URL_IMPORT_TIMEOUT = env_int("TASTEBASE_URL_IMPORT_TIMEOUT", 15)  # se
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = env_int("TASTEBASE_MAX_FILES_PER_REQUEST", 200)
+# Django's default of 1000 form fields let one POST /generate/ name 1000 images (~11 GB
+# read); no form of ours has more than ~100 fields.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("TASTEBASE_MAX_FORM_FIELDS", 300)
+# Pixels one upload request may decode, summed over its files and ZIP members (read
+# from their headers before any decoding): ~5 s of CPU here. Files past the budget are
+# rejected with the reason; the next request has a new budget.
+TASTEBASE_MAX_REQUEST_PIXELS = env_int("TASTEBASE_MAX_REQUEST_PIXELS", 400_000_000)
+# JSON bodies of the pages' own calls (reorder, preview): size and nesting depth.
+TASTEBASE_MAX_JSON_BYTES = env_int("TASTEBASE_MAX_JSON_BYTES", 512 * 1024)
+TASTEBASE_MAX_JSON_DEPTH = env_int("TASTEBASE_MAX_JSON_DEPTH", 16)
 
 # --- Celery --------------------------------------------------------------------
 _BROKER_DIR = VAR_DIR / "broker"
@@ -218,7 +272,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # Heavy ML work (embedding, generation) has its own queue so it never starves
-# thumbnails, and GPU machines can consume only it.
+# thumbnails, and GPU machines can consume only it. A queue is only as separate as the
+# workers that consume it: `make run` (bin/run) starts one worker for `default` and
+# another for `ml,diffusion`, so a thumbnail never waits behind an upscale.
 CELERY_TASK_ROUTES = {
     "taste.tasks.*": {"queue": "ml"},
     # Diffusion wants a GPU: its own queue, so only GPU workers need to consume it.
@@ -226,6 +282,11 @@ CELERY_TASK_ROUTES = {
     "generation.tasks.*": {"queue": "ml"},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Fair share of the heavy workers (generation/scheduling.py): at most this many of one
+# user's (and one team's) generations run at once; the rest wait, shown as "queued
+# behind your other N jobs", and a freed slot goes to whoever started work least recently.
+TASTEBASE_HEAVY_JOBS_PER_USER = env_int("TASTEBASE_HEAVY_JOBS_PER_USER", 1)
+TASTEBASE_HEAVY_JOBS_PER_TEAM = env_int("TASTEBASE_HEAVY_JOBS_PER_TEAM", 2)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Leases on background work (config/leases.py): a running task renews its lease every
@@ -284,6 +345,31 @@ if not DEBUG and env_bool("TASTEBASE_HTTPS", False):
     # The TLS proxy must set this header itself and drop any value a client sent.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Content-Security-Policy for our pages (django-csp). Every script is a static file: no
+# inline script or event handler may run, and nothing loads from another origin. Style
+# *attributes* stay allowed (palette swatches and bars are sized and coloured with
+# them); <style> elements and other origins' sheets are not. blob: images are the
+# Generate page's live preview. The API docs relax this for themselves (api/views/pages.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# `Server-Timing: app;dur=…` tells how long Django spent; that also tells a stranger
+# whether an object they can't see exists (a 404 for a hidden board took longer than
+# one for a missing board). Off unless an operator or a load run asks for it.
+TASTEBASE_SERVER_TIMING = env_bool("TASTEBASE_SERVER_TIMING", False)
+
 # Login lockout (django-axes): after TASTEBASE_LOGIN_FAILURE_LIMIT wrong passwords for
 # one username from one address, that pair is locked for TASTEBASE_LOGIN_LOCKOUT_MINUTES
 # (a new failure while locked starts the wait again). Keyed on the pair, not the user
@@ -302,9 +388,6 @@ AXES_HTTP_RESPONSE_CODE = 429
 TASTEBASE_TRUSTED_PROXIES = env_int("TASTEBASE_TRUSTED_PROXIES", 0)
 AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
 
-if not DEBUG and SECRET_KEY == _INSECURE_DEV_KEY and env_bool("TASTEBASE_REQUIRE_SECRET", False):
-    raise RuntimeError("Set DJANGO_SECRET_KEY (or DJANGO_SECRET_KEY_FILE) in production.")
-
 # --- Models and generation: every model-related variable is read here, once ----------
 # The weights registry `manage.py register_weights` writes (config/weights_registry.py).
 TASTEBASE_WEIGHTS_REGISTRY = Path(env("TASTEBASE_WEIGHTS_REGISTRY") or VAR_DIR / "weights.json")
@@ -315,6 +398,12 @@ TASTEBASE_OPENCLIP_MODEL = env("TASTEBASE_OPENCLIP_MODEL") or "ViT-H-14"
 TASTEBASE_EMBED_BATCH = env_int("TASTEBASE_EMBED_BATCH", 16)
 # Long side of stylize outputs; larger contents are scaled down to this first.
 TASTEBASE_GENERATE_MAX_SIDE = env_int("TASTEBASE_GENERATE_MAX_SIDE", 4096)
+# Upscale ×4 costs ~135 us per input pixel on 2 cores: at most this many pixels per
+# image (2 MP: ~4.5 min) and per job, so one click can't hold a worker for an hour.
+TASTEBASE_UPSCALE_MAX_PIXELS = env_int("TASTEBASE_UPSCALE_MAX_PIXELS", 2_000_000)
+TASTEBASE_UPSCALE_MAX_JOB_PIXELS = env_int("TASTEBASE_UPSCALE_MAX_JOB_PIXELS", 4_000_000)
+# Pixels of content images one Generate request may decode (16 × 4096² would be 1 GB).
+TASTEBASE_GENERATE_MAX_REQUEST_PIXELS = env_int("TASTEBASE_GENERATE_MAX_REQUEST_PIXELS", 64_000_000)
 # Diffusion (generation/weights.py): a local diffusers folder and IP-Adapter (else the
 # registry's), the model family (else read from the folder), device and precision.
 TASTEBASE_DIFFUSION_MODEL_DIR = env("TASTEBASE_DIFFUSION_MODEL_DIR") or None

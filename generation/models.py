@@ -3,7 +3,10 @@ and the outputs it produced, each with its style fidelity score."""
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
@@ -11,6 +14,16 @@ from django.urls import reverse
 from config.leases import LeasedWork
 from moodboards.models import BoardImage, Team
 from taste.models import TasteProfile
+
+MAX_WEIGHT = 1000.0
+MAX_SEED = 2**31 - 1
+
+
+def validate_finite(value: float) -> None:
+    """NaN passes every range check (each comparison is False) and Infinity can't be
+    written as JSON: a recipe number must be a real, finite one."""
+    if value is not None and not math.isfinite(value):
+        raise ValidationError("Use a finite number.", code="not_finite")
 
 
 class Backend(models.TextChoices):
@@ -37,7 +50,7 @@ class Generation(LeasedWork):
     )
     backend = models.CharField(max_length=12, choices=Backend.choices, default=Backend.STYLIZE)
     strength = models.FloatField(
-        default=0.8, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+        default=0.8, validators=[validate_finite, MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
     count = models.PositiveSmallIntegerField(
         default=4, validators=[MinValueValidator(1), MaxValueValidator(16)]
@@ -45,9 +58,9 @@ class Generation(LeasedWork):
     # 1 = cohesive (every image the same blended taste), 0 = diverse (spread across
     # the sub-styles and their variation).
     cohesion = models.FloatField(
-        default=1.0, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)]
+        default=1.0, validators=[validate_finite, MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
-    seed = models.PositiveIntegerField(default=0)
+    seed = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(MAX_SEED)])
     prompt = models.TextField(blank=True)  # diffusion only
     negative_prompt = models.TextField(blank=True)
     status = models.CharField(
@@ -58,9 +71,13 @@ class Generation(LeasedWork):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # Input pixels the backend works through (every slot's content image), fixed at
+    # creation: with measured seconds per pixel it gives the time a job will take.
+    work_pixels = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created"]
+        indexes = [models.Index(fields=["status", "created"], name="generation_status_created")]
 
     def __str__(self) -> str:
         return f"Generation {self.pk} ({self.backend}, {self.status})"
@@ -86,7 +103,9 @@ class Ingredient(models.Model):
     # PROTECT: a profile version used by a generation is part of its record.
     profile = models.ForeignKey(TasteProfile, on_delete=models.PROTECT, related_name="+")
     cluster = models.IntegerField(null=True, blank=True)  # None = the whole profile
-    weight = models.FloatField(validators=[MinValueValidator(0.0)])
+    weight = models.FloatField(
+        validators=[validate_finite, MinValueValidator(0.0), MaxValueValidator(MAX_WEIGHT)]
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -108,6 +127,11 @@ class ContentImage(models.Model):
     board_image = models.ForeignKey(BoardImage, null=True, blank=True, on_delete=models.SET_NULL)
     file = models.FileField(upload_to=_content_path, max_length=255)  # our own copy
     name = models.CharField(max_length=255)
+    # The team whose board (or generation) the picture came from; None for a picture
+    # uploaded for this run. Kept as a plain id, not a foreign key: when the board
+    # image (or its team) is deleted, a rerun must still know where the picture came
+    # from and whether the user may still see that team.
+    source_team_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["index"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -50,6 +51,9 @@ def _encode(image: Image.Image) -> bytes:
 
 def _save_output(generation: Generation, index: int, image: Image.Image | None, **fields) -> None:
     """File first, then the row; a slot someone else filled meanwhile keeps theirs."""
+    for key in ("fidelity", "content_fidelity"):  # a score that came out NaN is no score
+        if key in fields and fields[key] is not None and not math.isfinite(fields[key]):
+            fields[key] = None
     name = ""
     if image is not None:
         ext = "png" if image.mode == "RGBA" else "jpg"
@@ -168,7 +172,7 @@ def _claim(generation_id: int) -> Generation | None:
     return Generation.objects.get(pk=generation_id) if claimed else None
 
 
-def _finish(generation: Generation) -> Generation:
+def _finish(generation: Generation) -> Generation | None:
     outputs = list(generation.outputs.all())
     ok = sum(1 for o in outputs if o.ok)
     status = (
@@ -184,8 +188,8 @@ def _finish(generation: Generation) -> Generation:
     Generation.objects.filter(pk=generation.pk).update(
         status=status, done=len(outputs), error=error[:2000], finished=timezone.now()
     )
-    generation.refresh_from_db()
-    return generation
+    # None when an editor deleted the run while it rendered.
+    return Generation.objects.filter(pk=generation.pk).first()
 
 
 def generation_fail(*, generation_id: int, reason: str) -> None:
@@ -195,12 +199,15 @@ def generation_fail(*, generation_id: int, reason: str) -> None:
 
 
 def generation_run(*, generation_id: int, renderer_factory=_Renderer) -> Generation | None:
-    """Render every slot not rendered yet. Idempotent; safe to run again after a crash."""
+    """Render every slot not rendered yet. Idempotent; safe to run again after a crash.
+    Returns None when the run was deleted before or while it rendered."""
     generation = _claim(generation_id)
     if generation is None:
         return Generation.objects.filter(pk=generation_id).first()
     renderer = renderer_factory(generation)
     for index in range(generation.count):
+        if not Generation.objects.filter(pk=generation.pk).exists():
+            return None  # deleted by an editor meanwhile: stop, keep nothing
         if Output.objects.filter(generation=generation, index=index).exists():
             continue  # done by an earlier delivery
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from moodboards.models import BoardImage, ImageStatus
+from moodboards.models import BoardImage, ImageStatus, Role, Team
 from taste.models import TasteProfile
 
 from .models import Generation
@@ -66,3 +66,12 @@ def content_candidates_by_board(
     for image in rows:
         groups.setdefault(image.board_id, (image.board, []))[1].append(image)
     return list(groups.values())
+
+
+def teams_to_generate_in(user: AbstractBaseUser) -> QuerySet[Team]:
+    """Teams where the user may start a run (editor or owner), personal space first."""
+    return (
+        Team.objects.filter(memberships__user=user, memberships__role__in=[Role.OWNER, Role.EDITOR])
+        .order_by("personal_for", "name")
+        .distinct()
+    )

@@ -1,11 +1,15 @@
+import logging
+
 from celery import shared_task
 from django.db.models import Q
 
 from config import leases
 from config.celery import database_unavailable_errors, run_leased
 
-from . import rendering
+from . import rendering, scheduling
 from .models import Backend, Generation, GenerationStatus
+
+log = logging.getLogger(__name__)
 
 _RETRY = {
     "autoretry_for": database_unavailable_errors(),
@@ -15,27 +19,45 @@ _RETRY = {
 }
 
 
-def _run(task, generation_id: int) -> None:
-    run_leased(
-        task,
-        Generation,
-        generation_id,
-        lambda pk: rendering.generation_run(generation_id=pk),
-        lambda pk, reason: rendering.generation_fail(generation_id=pk, reason=reason),
-        "batch",
-    )
+def _run(task, generation_id: int, klass: str) -> None:
+    # The message is a slot: run the fairest waiting generation (generation/scheduling.py).
+    pick = scheduling.next_to_run(generation_id, klass)
+    if pick is None:
+        log.info(
+            "generation %s: nothing may start now (caps); a finishing job sends more", generation_id
+        )
+        return
+    try:
+        run_leased(
+            task,
+            Generation,
+            pick,
+            lambda pk: rendering.generation_run(generation_id=pk),
+            lambda pk, reason: rendering.generation_fail(generation_id=pk, reason=reason),
+            "batch",
+        )
+    finally:
+        _kick(klass)
+
+
+def _kick(klass: str) -> None:
+    """A slot freed: send a message for whoever may start now (a job that waited at a cap
+    may have had its own message used already)."""
+    waiting = scheduling.next_waiting(klass)
+    if waiting is not None:
+        leases.dispatch(Generation, waiting)
 
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=3600, time_limit=3700, **_RETRY)
 def run_generation(self, generation_id: int) -> None:
     """Stylize and upscale batches (CPU, the ml queue)."""
-    _run(self, generation_id)
+    _run(self, generation_id, scheduling.ML)
 
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=3600, time_limit=3700, **_RETRY)
 def run_diffusion_generation(self, generation_id: int) -> None:
     """Diffusion batches, on their own queue so GPU workers can take them."""
-    _run(self, generation_id)
+    _run(self, generation_id, scheduling.DIFFUSION)
 
 
 def _send(generation_id: int) -> None:

@@ -18,6 +18,11 @@ urlpatterns = [
     ),
     path("generations/<int:generation_id>/rerun/", views.generation_rerun, name="generation_rerun"),
     path(
+        "generations/<int:generation_id>/delete/",
+        views.generation_delete,
+        name="generation_delete",
+    ),
+    path(
         "generations/<int:generation_id>/outputs/<int:index>/",
         views.output_file,
         name="output_file",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 
 from django.conf import settings
@@ -14,15 +13,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
+from config import bounded
 from moodboards import access as board_access
+from moodboards import imaging
 from moodboards.models import BoardImage, Role
 from moodboards.serving import serve_file
 from taste.access import profile_by_id_for_user
 
-from . import access, rendering, selectors, services
-from .models import Backend
+from . import access, rendering, scheduling, selectors, services
+from .models import MAX_SEED, MAX_WEIGHT, Backend
 
 MAX_ROWS = 4
+MAX_PROMPT = 2000
 
 
 # --- reading the recipe form ---------------------------------------------------------
@@ -30,47 +32,78 @@ MAX_ROWS = 4
 
 def _id(value) -> int:
     """An id from a form or JSON field; anything else is simply not found."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise Http404("Not found") from None
+    parsed = bounded.object_id(value)
+    if parsed is None:
+        raise Http404("Not found")
+    return parsed
 
 
-def _float(value, default: float) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return default
+def _cluster(value) -> int | None:
+    """A sub-style index from the form ("all" or empty: the whole profile)."""
+    if value in (None, "", "all"):
+        return None
+    return int(bounded.number(value, name="Sub-style", lo=0, hi=999, integer=True))
 
 
 def _ingredients(user, data) -> list[services.IngredientSpec]:
+    """The recipe rows, each number checked (ValidationError with the reason)."""
     specs = []
     for row in range(MAX_ROWS):
         profile_id = data.get(f"profile_{row}")
         if not profile_id:
             continue
-        cluster = data.get(f"cluster_{row}")
         specs.append(
             services.IngredientSpec(
                 profile=profile_by_id_for_user(user, _id(profile_id)),
-                cluster=int(cluster) if cluster not in (None, "", "all") else None,
-                weight=_float(data.get(f"weight_{row}"), 1.0),
+                cluster=_cluster(data.get(f"cluster_{row}")),
+                weight=float(
+                    bounded.number(
+                        data.get(f"weight_{row}"), name="Weight", lo=0, hi=MAX_WEIGHT, default=1.0
+                    )
+                ),
             )
         )
     return specs
 
 
+def _content_upload(upload) -> services.ContentSpec:
+    """An uploaded picture, not read yet: its size and header pixel count are checked
+    first; the service reads it when its turn comes."""
+    if upload.size > settings.TASTEBASE_MAX_UPLOAD_BYTES:
+        raise ValidationError(f"{upload.name} is larger than the upload limit.")
+
+    def read() -> bytes:
+        upload.seek(0)
+        return upload.read()
+
+    return services.ContentSpec(upload.name, reader=read, pixels=imaging.header_pixels(upload))
+
+
 def _contents(request: HttpRequest) -> list[services.ContentSpec | BoardImage]:
-    """Board images (through the access helper; the service reads them) and uploads."""
+    """Board images (through the access helper; the service reads them) and uploads,
+    counted before any is fetched or read."""
+    ids = request.POST.getlist("content_ids")
+    uploads = request.FILES.getlist("content_files")
+    if len(ids) + len(uploads) > services.MAX_CONTENTS:
+        raise ValidationError(
+            f"Use at most {services.MAX_CONTENTS} content images "
+            f"({len(ids) + len(uploads)} were sent)."
+        )
     contents: list[services.ContentSpec | BoardImage] = [
-        board_access.image_by_id_for_user(request.user, _id(image_id))
-        for image_id in request.POST.getlist("content_ids")
+        board_access.image_by_id_for_user(request.user, _id(image_id)) for image_id in ids
     ]
-    for upload in request.FILES.getlist("content_files"):
-        if upload.size > settings.TASTEBASE_MAX_UPLOAD_BYTES:
-            raise ValidationError(f"{upload.name} is larger than the upload limit.")
-        contents.append(services.ContentSpec(upload.name, upload.read()))
+    contents += [_content_upload(upload) for upload in uploads]
+    services.check_content_budget(contents)
     return contents
+
+
+def _chosen_team(request: HttpRequest):
+    """The team the user chose for the run, or None for the default."""
+    value = request.POST.get("team")
+    if not value:
+        return None
+    team, _ = board_access.team_for_user(request.user, _id(value), need=Role.EDITOR)
+    return team
 
 
 # --- pages ------------------------------------------------------------------------------
@@ -91,9 +124,7 @@ def generation_new(request: HttpRequest) -> HttpResponse:
     rows: list[dict] = []
     source = request.GET.get("from")
     if source:  # "Tweak": the form filled with an earlier recipe
-        generation, _ = access.generation_for_user(
-            request.user, int(source) if source.isdigit() else 0
-        )
+        generation, _ = access.generation_for_user(request.user, _id(source))
         initial.update(
             strength=generation.strength, count=generation.count, cohesion=generation.cohesion,
             seed=generation.seed, backend=generation.backend, prompt=generation.prompt,
@@ -110,6 +141,15 @@ def generation_new(request: HttpRequest) -> HttpResponse:
         profile = profile_by_id_for_user(request.user, _id(request.GET["profile"]))
         rows = [{"profile": profile.pk, "cluster": None, "weight": 1.0}]
     return render(request, "generation/new.html", _form_context(request, initial, rows))
+
+
+def _float(value, default: float) -> float:
+    """For showing a refused form again: what was sent, or the default if it was no number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number == number and abs(number) != float("inf") else default
 
 
 def _posted_recipe(data) -> tuple[dict, list[dict]]:
@@ -193,6 +233,8 @@ def _form_context(request: HttpRequest, initial: dict, rows: list[dict]) -> dict
         "chosen": chosen,
         "missing_backends": [_backend_name(b.id, b.label) for b in statuses if not b.installed],
         "max_rows": MAX_ROWS,
+        # The run belongs to a team the user chooses; its members see the results.
+        "teams": selectors.teams_to_generate_in(user),
     }
 
 
@@ -202,29 +244,35 @@ def _backend_name(backend_id: str, label: str) -> str:
 
 
 def _create(request: HttpRequest) -> HttpResponse:
-    data = request.POST
     try:
-        generation = services.generation_create(
-            user=request.user,
-            ingredients=_ingredients(request.user, data),
-            backend=data.get("backend", Backend.STYLIZE),
-            strength=_float(data.get("strength"), 0.8),
-            count=int(_float(data.get("count"), 4)),
-            cohesion=_float(data.get("cohesion"), 1.0),
-            seed=int(_float(data.get("seed"), 0)),
-            prompt=data.get("prompt", ""),
-            negative_prompt=data.get("negative_prompt", ""),
-            contents=_contents(request),
-        )
+        generation = services.generation_create(user=request.user, **_recipe(request))
     except ValidationError as exc:
         # Show the form again as it was sent, with the reason: nothing is lost but the
         # uploaded files (a browser can't be handed those back).
         messages.error(request, " ".join(exc.messages))
-        initial, rows = _posted_recipe(data)
+        initial, rows = _posted_recipe(request.POST)
         response = render(request, "generation/new.html", _form_context(request, initial, rows))
         response.status_code = 400
         return response
     return redirect(generation)
+
+
+def _recipe(request: HttpRequest) -> dict:
+    """The form's recipe, every field checked before any picture is read."""
+    data = request.POST
+    recipe = {
+        "team": _chosen_team(request),
+        "ingredients": _ingredients(request.user, data),
+        "backend": data.get("backend") or Backend.STYLIZE,
+        "strength": float(bounded.number(data.get("strength"), name="Strength", lo=0, hi=1, default=0.8)),
+        "count": bounded.number(data.get("count"), name="Batch", lo=1, hi=services.MAX_BATCH, default=4, integer=True),
+        "cohesion": float(bounded.number(data.get("cohesion"), name="Cohesion", lo=0, hi=1, default=1.0)),
+        "seed": bounded.number(data.get("seed"), name="Seed", lo=0, hi=MAX_SEED, default=0, integer=True),
+        "prompt": data.get("prompt", "")[:MAX_PROMPT],
+        "negative_prompt": data.get("negative_prompt", "")[:MAX_PROMPT],
+    }  # fmt: skip
+    recipe["contents"] = _contents(request)
+    return recipe
 
 
 @login_required
@@ -265,6 +313,7 @@ def generation_detail(request: HttpRequest, generation_id: int) -> HttpResponse:
     generation, role = access.generation_for_user(request.user, generation_id)
     outputs = {o.index: o for o in generation.outputs.all()}
     slots = [{"index": i, "output": outputs.get(i)} for i in range(generation.count)]
+    queue = scheduling.queue_state(generation)
     ctx = {
         "generation": generation,
         "title": generation_title(generation),
@@ -274,6 +323,12 @@ def generation_detail(request: HttpRequest, generation_id: int) -> HttpResponse:
         "contents": generation.contents.all(),
         "can_edit": board_access.can(role, Role.EDITOR),
         "eta": _progress(generation)[1],
+        "queue": queue,
+        "estimate": scheduling.describe_seconds(
+            scheduling.estimate_seconds(generation.backend, generation.work_pixels)
+        )
+        if generation.is_active
+        else "",
     }
     return render(request, "generation/detail.html", ctx)
 
@@ -293,6 +348,7 @@ def generation_status(request: HttpRequest, generation_id: int) -> JsonResponse:
             "eta_seconds": eta,
             "step": step,
             "error": generation.error,
+            "queue": queue.as_dict() if (queue := scheduling.queue_state(generation)) else None,
             "outputs": [
                 {
                     "index": o.index,
@@ -345,6 +401,16 @@ def generation_rerun(request: HttpRequest, generation_id: int) -> HttpResponse:
         return redirect(generation)
     messages.success(request, "The same recipe and seed again: expect the same images.")
     return redirect(again)
+
+
+@login_required
+@require_POST
+def generation_delete(request: HttpRequest, generation_id: int) -> HttpResponse:
+    """Delete a run and its images (editors of its team)."""
+    generation, _ = access.generation_for_user(request.user, generation_id, need=Role.EDITOR)
+    services.generation_delete(generation=generation)
+    messages.success(request, f"Generation {generation_id} and its images were deleted.")
+    return redirect("generation_list")
 
 
 @login_required
@@ -415,25 +481,39 @@ def preview(request: HttpRequest) -> HttpResponse:
     """A small stylized preview for the sliders: well under a second, no page reload.
     The content is a board image (`content`: its id) or an uploaded one (`content_data`)."""
     try:
-        body = json.loads(request.body or b"{}")
-        rows = body.get("ingredients", [])
-        data = {}
-        for i, row in enumerate(rows[:MAX_ROWS]):
-            data[f"profile_{i}"] = row.get("profile")
-            data[f"cluster_{i}"] = row.get("cluster")
-            data[f"weight_{i}"] = row.get("weight")
+        body = bounded.parse_json(
+            request.body,
+            max_bytes=settings.TASTEBASE_MAX_JSON_BYTES,
+            max_depth=settings.TASTEBASE_MAX_JSON_DEPTH,
+        )
+    except bounded.BadJSON as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    if not isinstance(body, dict) or not isinstance(body.get("ingredients", []), list):
+        return JsonResponse({"error": "Send {ingredients: [...], content, strength}."}, status=400)
+    rows = body.get("ingredients", [])
+    if len(rows) > MAX_ROWS or not all(isinstance(row, dict) for row in rows):
+        return JsonResponse({"error": f"Send up to {MAX_ROWS} ingredients."}, status=400)
+    data = {}
+    for i, row in enumerate(rows):
+        data[f"profile_{i}"] = row.get("profile")
+        data[f"cluster_{i}"] = row.get("cluster")
+        data[f"weight_{i}"] = row.get("weight")
+    try:
         ingredients = _ingredients(request.user, data)
+        strength = float(
+            bounded.number(body.get("strength"), name="Strength", lo=0, hi=1, default=0.8)
+        )
+        if not ingredients:
+            raise ValidationError("Choose a taste profile.")
+        services.validate_ingredients(ingredients)
         upload = body.get("content_data")
         image = (
             None
             if upload
             else board_access.image_by_id_for_user(request.user, _id(body.get("content")))
         )
-        strength = min(1.0, max(0.0, float(body.get("strength", 0.8))))
-    except (ValueError, TypeError, AttributeError):
-        return JsonResponse({"error": "Send ingredients, content and strength."}, status=400)
-    if not ingredients:
-        return JsonResponse({"error": "Choose a taste profile."}, status=400)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
     try:
         if upload:
             content = _preview_upload(upload)

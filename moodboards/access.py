@@ -10,7 +10,16 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .models import ROLE_RANK, Board, BoardImage, Membership, Role, Team
+from .models import (
+    ROLE_RANK,
+    Board,
+    BoardImage,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    Role,
+    Team,
+)
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -64,12 +73,17 @@ def image_for_user(
 
 
 def board_for_share_token(token: str) -> Board:
-    """A secret link gives read-only access to one board, nothing else."""
+    """A secret link gives read-only access to one board, nothing else. Archiving the
+    board suspends its link (restoring the board brings it back)."""
     board = (
-        Board.objects.select_related("team").filter(share_token=token).first() if token else None
+        Board.objects.select_related("team")
+        .filter(share_token=token, archived_at__isnull=True)
+        .first()
+        if token
+        else None
     )
     if board is None:
-        raise Http404("This link does not exist or was revoked.")
+        raise Http404("This link does not exist, was revoked, or its board is archived.")
     return board
 
 
@@ -109,3 +123,26 @@ def check_can_remove_member(user: User, role: Role, membership: Membership) -> N
     """Owners remove anyone; everyone may remove themselves (leave the team)."""
     if membership.user_id != user.pk and not can(role, Role.OWNER):
         raise PermissionDenied("Only owners can remove members.")
+
+
+def invitation_for_invitee(user: User, invitation_id: int) -> Invitation:
+    """An invitation addressed to this user (any other is "not found")."""
+    invitation = (
+        Invitation.objects.select_related("team", "invited_by")
+        .filter(pk=invitation_id, user_id=user.pk if user.is_authenticated else None)
+        .first()
+    )
+    if invitation is None:
+        raise Http404("Not found")
+    return invitation
+
+
+def invitation_for_owner(user: User, team_id: int, invitation_id: int) -> Invitation:
+    """A team's pending invitation, for the team's owners (to revoke it)."""
+    team, _ = team_for_user(user, team_id, need=Role.OWNER)
+    invitation = Invitation.objects.filter(
+        pk=invitation_id, team=team, status=InvitationStatus.PENDING
+    ).first()
+    if invitation is None:
+        raise Http404("Not found")
+    return invitation

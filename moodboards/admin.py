@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Board, BoardImage, Membership, Team
+from .models import Board, BoardImage, Invitation, Membership, Team
 
 
 class MembershipInline(admin.TabularInline):
@@ -23,6 +23,14 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role",)
     search_fields = ("user__username", "team__name")
     raw_id_fields = ("user", "team")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ("identifier", "team", "role", "status", "invited_by", "created")
+    list_filter = ("status", "role")
+    search_fields = ("identifier", "team__name")
+    raw_id_fields = ("team", "user", "invited_by")
 
 
 class BoardImageInline(admin.TabularInline):

@@ -1,8 +1,27 @@
+import unicodedata
+
+from confusable_homoglyphs import confusables
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
 from .models import Board, Role, Team
+
+CONFUSABLE = (
+    "This mixes letters from different alphabets that look alike (such as a Cyrillic “е” "
+    "among Latin letters): it could pass for someone else's. Use one alphabet."
+)
+
+
+def lookalike_skeleton(text: str) -> str:
+    """``text`` with every character that can pass for a Latin one replaced by it, folded
+    to lower case: "ԁеmо" (all Cyrillic) and "Demo" both give "demo"."""
+    out = []
+    for char in unicodedata.normalize("NFKC", text):
+        found = confusables.is_confusable(char, greedy=True, preferred_aliases=["latin"])
+        latin = [h["c"] for h in found[0]["homoglyphs"] if h["c"].isascii()] if found else []
+        out.append(latin[0] if latin else char)
+    return "".join(out).casefold()
 
 
 class SignupForm(UserCreationForm):
@@ -11,6 +30,34 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username", "email")
+
+    def clean_username(self) -> str:
+        # Django's own check refuses a name that differs from an existing one by case.
+        username = super().clean_username()
+        if confusables.is_dangerous(username):
+            raise forms.ValidationError(CONFUSABLE, code="confusable")
+        skeleton = lookalike_skeleton(username)
+        if skeleton != username.casefold() and (
+            get_user_model().objects.filter(username__iexact=skeleton).exists()
+        ):
+            raise forms.ValidationError(
+                "This name looks like an existing account's. Choose another.", code="lookalike"
+            )
+        return username
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        local, _, domain = email.rpartition("@")
+        if confusables.is_dangerous(local) or confusables.is_dangerous(domain):
+            raise forms.ValidationError(CONFUSABLE, code="confusable")
+        # Unique whatever the case (a database index backs this up): invitations by
+        # email must reach one account, and nobody can claim a colleague's address.
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                "An account already uses this email address. Log in, or use another one.",
+                code="email_taken",
+            )
+        return email
 
 
 class BoardForm(forms.ModelForm):

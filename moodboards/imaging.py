@@ -12,6 +12,7 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass
+from typing import IO
 
 import imagehash
 from PIL import ExifTags, Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -68,8 +69,11 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def open_first_frame(data: bytes, *, max_pixels: int) -> Image.Image:
-    """Decode `data` fully (first frame only) with orientation applied, or raise ImageRejected."""
+def _decode(data: bytes, *, max_pixels: int, draft: tuple[int, int] | None = None) -> Image.Image:
+    """Decode `data` fully (first frame only, as stored: not turned upright), or raise
+    ImageRejected. With ``draft``, a JPEG is decoded at the smallest DCT scale at least
+    that large: every byte is still decoded (a truncated file still fails), at a
+    fraction of the memory and time. ``image.info["full_size"]`` is the header's size."""
     if not data:
         raise ImageRejected("The file is empty (0 bytes).")
     try:
@@ -86,10 +90,11 @@ def open_first_frame(data: bytes, *, max_pixels: int) -> Image.Image:
             if width < 1 or height < 1:
                 raise ImageRejected("The image has no pixels.")
             image.seek(0)
+            if draft is not None and image.format in ("JPEG", "MPO"):
+                image.draft(image.mode if image.mode in ("RGB", "L") else None, draft)
             image.load()
-            oriented = _upright(image)
-            oriented.format = image.format
-            return oriented
+            image.info["full_size"] = (width, height)
+            return image
     except ImageRejected:
         raise
     except UnidentifiedImageError:
@@ -108,6 +113,32 @@ def open_first_frame(data: bytes, *, max_pixels: int) -> Image.Image:
         # RuntimeError("Failed to decode frame 0: …"), and a TIFF tag of the wrong type
         # (strip offsets as a fraction) TypeError from inside load().
         raise ImageRejected(f"The image is damaged or incomplete ({_short(exc)}).") from None
+
+
+def open_first_frame(data: bytes, *, max_pixels: int) -> Image.Image:
+    """Decode `data` fully (first frame only) with orientation applied, or raise ImageRejected."""
+    image = _decode(data, max_pixels=max_pixels)
+    oriented = _upright(image)
+    oriented.format = image.format
+    return oriented
+
+
+def header_pixels(stream: IO[bytes]) -> int | None:
+    """Width × height from a file's header, decoding no pixel (None if unreadable: the
+    full check rejects it later). The stream is left where it was."""
+    position = stream.tell()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(stream, formats=_openable_formats()) as image:
+                width, height = image.size
+        return width * height
+    except Image.DecompressionBombError:
+        return None
+    except Exception:  # any unreadable header: the full decode says why
+        return None
+    finally:
+        stream.seek(position)
 
 
 # EXIF orientation -> the transpose that shows the picture upright.
@@ -148,27 +179,51 @@ def _short(exc: BaseException) -> str:
     return text[:120]
 
 
+HASH_SIDE = 256
+
+
 def inspect_image(data: bytes, *, max_pixels: int) -> InspectedImage:
-    """Validate an uploaded file and measure what we store about it."""
-    image = open_first_frame(data, max_pixels=max_pixels)
+    """Validate an uploaded file and measure what we store about it.
+
+    It runs in the web request, so it holds one decoded copy at most: the picture is
+    shrunk in place for the hash and only the small copy is turned upright (a JPEG is
+    decoded at a reduced DCT scale to begin with).
+    """
+    image = _decode(data, max_pixels=max_pixels, draft=(HASH_SIDE, HASH_SIDE))
     fmt = image.format or "JPEG"
+    width, height = image.info["full_size"]
+    orientation = _orientation(image)
+    if orientation in (5, 6, 7, 8):  # turned a quarter: the upright picture is tall
+        width, height = height, width
+    small = _for_hashing(image, orientation)
     return InspectedImage(
         format=fmt,
         content_type=FORMAT_CONTENT_TYPES[fmt],
         extension=FORMAT_EXTENSIONS[fmt],
-        width=image.width,
-        height=image.height,
+        width=width,
+        height=height,
         sha256=sha256_bytes(data),
-        phash=str(imagehash.phash(_for_hashing(image))),
+        phash=str(imagehash.phash(small)),
     )
 
 
-def _for_hashing(image: Image.Image) -> Image.Image:
-    # pHash works on a 32x32 grey image; shrinking first keeps it fast on 50 MP files.
+def _orientation(image: Image.Image) -> int | None:
+    try:
+        return image.getexif().get(ExifTags.Base.Orientation)
+    except (TypeError, ValueError, KeyError, struct.error, OSError, SyntaxError):
+        return None
+
+
+def _for_hashing(image: Image.Image, orientation: int | None) -> Image.Image:
+    """The picture as pHash sees it: grey, upright, at most HASH_SIDE px. Shrinks
+    ``image`` in place (the caller is done with it): no second full-size copy."""
     # Pillow can't shrink the 16-bit modes (I;16, I;16B…) by uneven factors ("image has
     # wrong mode"): widen them to 32-bit I first, which loses nothing.
-    small = image.convert("I") if image.mode.startswith("I;16") else image.copy()
-    small.thumbnail((256, 256))
+    small = image.convert("I") if image.mode.startswith("I;16") else image
+    small.thumbnail((HASH_SIDE, HASH_SIDE))
+    method = _ORIENTATION_TRANSPOSE.get(orientation)
+    if method is not None:
+        small = small.transpose(method)
     return _flatten(small).convert("L")
 
 

@@ -66,6 +66,61 @@ class Membership(models.Model):
         return f"{self.user} in {self.team} ({self.role})"
 
 
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REVOKED = "revoked", "Revoked"
+
+
+class Invitation(models.Model):
+    """An owner's offer of a role in a team. Nobody joins a team without accepting: an
+    invitation is pending until the invited user accepts or declines it (or an owner
+    revokes it).
+
+    `identifier` is what the owner typed (a username or an email), shown to the team's
+    owners whether or not an account matched it, so the team page never tells which
+    addresses have accounts. `user` is the account it matched when it was made (None:
+    none did, and it never will; invite again once they have signed up)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    identifier = models.CharField(max_length=254)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        constraints = [
+            # One open invitation per address and team: inviting again changes nothing.
+            models.UniqueConstraint(
+                fields=["team", "identifier"],
+                condition=models.Q(status="pending"),
+                name="one_pending_invitation_per_identifier",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.identifier} to {self.team} as {self.role} ({self.status})"
+
+
 def new_share_token() -> str:
     return secrets.token_urlsafe(24)
 

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, F, Prefetch, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from .models import Board, BoardImage, ImageStatus, Membership, Team
+from .models import Board, BoardImage, ImageStatus, Invitation, InvitationStatus, Membership, Team
 
 
 def teams_for_user(user: AbstractBaseUser) -> QuerySet[Team]:
@@ -74,3 +74,17 @@ def board_grid_images(board: Board) -> list[GridImage]:
 
 def members_of(team: Team) -> QuerySet[Membership]:
     return team.memberships.select_related("user").order_by("user__username")
+
+
+def pending_invitations_for(user: AbstractBaseUser) -> QuerySet[Invitation]:
+    """Invitations waiting for this user's answer, newest first."""
+    return (
+        Invitation.objects.filter(user=user, status=InvitationStatus.PENDING)
+        .select_related("team", "invited_by")
+        .order_by("-created")
+    )
+
+
+def pending_invitations_of(team: Team) -> QuerySet[Invitation]:
+    """A team's unanswered invitations, as its owners typed them."""
+    return team.invitations.filter(status=InvitationStatus.PENDING).order_by("-created")

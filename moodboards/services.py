@@ -6,6 +6,7 @@ the database and the media storage consistent when it fails half-way.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import asdict, dataclass
 from typing import IO
@@ -24,7 +25,17 @@ from config.leases import dispatch
 from config.safe_storage import STORAGE_FULL_MESSAGE, is_storage_full
 
 from . import imaging
-from .models import Board, BoardImage, ImageStatus, Membership, Role, Team, new_share_token
+from .models import (
+    Board,
+    BoardImage,
+    ImageStatus,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    Role,
+    Team,
+    new_share_token,
+)
 from .uploads import UploadLimits, expand_upload
 
 log = logging.getLogger(__name__)
@@ -52,9 +63,15 @@ def personal_team_for(user: AbstractBaseUser) -> Team:
 
 
 def user_signup(*, username: str, email: str, password: str) -> AbstractBaseUser:
-    with transaction.atomic():
-        user = User.objects.create_user(username=username, email=email, password=password)
-        personal_team_for(user)
+    """A new account with its private space. Emails are unique whatever their case (a
+    database index; the signup form says so first): two signups racing for one address
+    can't both get it."""
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, email=email, password=password)
+            personal_team_for(user)
+    except IntegrityError:
+        raise ValidationError("An account with that username or email already exists.") from None
     return user
 
 
@@ -68,7 +85,7 @@ def team_create(*, user: AbstractBaseUser, name: str) -> Team:
 
 
 def find_user(identifier: str) -> AbstractBaseUser | None:
-    """A user by username, or by email when exactly one account has it."""
+    """A user by username, or by email (unique, whatever its case)."""
     identifier = identifier.strip()
     if not identifier:
         return None
@@ -79,18 +96,100 @@ def find_user(identifier: str) -> AbstractBaseUser | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def team_invite(*, team: Team, identifier: str, role: Role) -> Membership:
+def membership_add(*, team: Team, user: AbstractBaseUser, role: Role) -> Membership:
+    """Put a user in a team directly: what accepting an invitation does (and the demo
+    seed, tests and scripts run by an administrator). Never from a page or API call
+    that another user makes: joining a team needs the user's consent."""
     if team.is_personal:
         raise ValidationError("A personal space can't have members. Create a team to share.")
-    user = find_user(identifier)
-    if user is None:
-        raise ValidationError(f"No user with the username or email “{identifier}”.")
-    if Membership.objects.filter(team=team, user=user).exists():
-        raise ValidationError(f"{user.get_username()} is already a member.")
-    membership = Membership(team=team, user=user, role=role)
-    membership.full_clean()
-    membership.save()
+    membership, created = Membership.objects.get_or_create(
+        team=team, user=user, defaults={"role": role}
+    )
+    if created:
+        membership.full_clean()
     return membership
+
+
+INVITE_SENT = (
+    "Invitation to “{identifier}” recorded. If an account has that username or email, "
+    "its owner sees the invitation on their Invitations page and joins once they accept."
+)
+
+
+def team_invite(
+    *, team: Team, identifier: str, role: Role, invited_by: AbstractBaseUser | None = None
+) -> Invitation:
+    """Offer a role in the team to whoever has this username or email.
+
+    Nobody is added: the invitation waits for the invited user to accept it. The owner
+    gets the same answer whether or not an account matches (INVITE_SENT), so the form
+    can't be used to find out which addresses have accounts; an identifier that matches
+    no account makes an invitation nobody will ever see."""
+    if team.is_personal:
+        raise ValidationError("A personal space can't have members. Create a team to share.")
+    identifier = identifier.strip()
+    if not identifier:
+        raise ValidationError("Enter a username or email.")
+    if role not in Role.values:
+        raise ValidationError("Unknown role.")
+    user = find_user(identifier)
+    if user is not None and Membership.objects.filter(team=team, user=user).exists():
+        # Members (and their addresses) are listed on the team page already.
+        raise ValidationError(f"“{identifier}” is already a member of {team.name}.")
+    key = identifier.lower()
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update()
+            .filter(team=team, identifier=key, status=InvitationStatus.PENDING)
+            .first()
+        )
+        if invitation is not None:  # inviting again: the new role, one invitation
+            invitation.role = role
+            invitation.invited_by = invited_by
+            invitation.save(update_fields=["role", "invited_by"])
+            return invitation
+        invitation = Invitation(
+            team=team, identifier=key, user=user, role=role, invited_by=invited_by
+        )
+        invitation.full_clean()
+        invitation.save()
+    return invitation
+
+
+def _respond(invitation: Invitation, status: InvitationStatus) -> bool:
+    """Close a pending invitation; False when it was not pending any more (someone
+    answered or revoked it first)."""
+    return bool(
+        Invitation.objects.filter(pk=invitation.pk, status=InvitationStatus.PENDING).update(
+            status=status, responded_at=timezone.now()
+        )
+    )
+
+
+def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Membership:
+    """The invited user says yes: they join with the invitation's role."""
+    if invitation.user_id != user.pk:
+        raise ValidationError("This invitation is for someone else.")
+    with transaction.atomic():
+        if not _respond(invitation, InvitationStatus.ACCEPTED):
+            raise ValidationError("This invitation was answered or withdrawn already.")
+        invitation.status = InvitationStatus.ACCEPTED
+        return membership_add(team=invitation.team, user=user, role=Role(invitation.role))
+
+
+def invitation_decline(*, invitation: Invitation, user: AbstractBaseUser) -> None:
+    if invitation.user_id != user.pk:
+        raise ValidationError("This invitation is for someone else.")
+    if not _respond(invitation, InvitationStatus.DECLINED):
+        raise ValidationError("This invitation was answered or withdrawn already.")
+    invitation.status = InvitationStatus.DECLINED
+
+
+def invitation_revoke(*, invitation: Invitation) -> None:
+    """An owner withdraws an invitation nobody has answered."""
+    if not _respond(invitation, InvitationStatus.REVOKED):
+        raise ValidationError("This invitation was answered already.")
+    invitation.status = InvitationStatus.REVOKED
 
 
 def _owners_left(team: Team, excluding: Membership) -> int:
@@ -303,14 +402,33 @@ def _enqueue_processing(image_id: int) -> None:
 def board_add_files(
     *, board: Board, user: AbstractBaseUser | None, files: list[tuple[str, IO[bytes], int | None]]
 ) -> list[UploadResult]:
-    """Add every uploaded file (ZIPs expanded); one bad file never stops the rest."""
+    """Add every uploaded file (ZIPs expanded); one bad file never stops the rest.
+
+    One request decodes at most TASTEBASE_MAX_REQUEST_PIXELS, counted from each file's
+    header before it is decoded: what would go over is rejected with the reason (and
+    can come in the next request), so no request runs for minutes.
+    """
     limits = upload_limits()
+    budget = settings.TASTEBASE_MAX_REQUEST_PIXELS
+    spent = 0
     results: list[UploadResult] = []
     for name, stream, size in files:
         for candidate in expand_upload(name, stream, size, limits):
             if candidate.data is None:
                 results.append(UploadResult(candidate.name, "rejected", candidate.error))
                 continue
+            pixels = imaging.header_pixels(io.BytesIO(candidate.data)) or 0
+            if spent + pixels > budget:
+                results.append(
+                    UploadResult(
+                        candidate.name,
+                        "rejected",
+                        f"Not added: this upload went over {budget / 1e6:g} megapixels in one "
+                        "request. Send this file again on its own (or in a smaller ZIP).",
+                    )
+                )
+                continue
+            spent += pixels
             results.append(
                 board_add_image(board=board, user=user, name=candidate.name, data=candidate.data)
             )
@@ -334,21 +452,35 @@ def image_delete(*, image: BoardImage) -> None:
         _delete_files_after_commit(names)
 
 
+MAX_REORDER = 10_000
+
+
 def board_reorder(*, board: Board, image_ids: list[int]) -> None:
-    """Put the listed images first, in that order; others keep their relative order after."""
+    """Put the listed images first, in that order; others keep their relative order after.
+
+    Linear in the board's size and the list's (ids not on the board are ignored, the
+    list is capped), and the write lock is held only for the UPDATE of the positions
+    that changed: the order is worked out before the transaction starts.
+    """
+    if len(image_ids) > MAX_REORDER:
+        raise ValidationError(f"Send at most {MAX_REORDER} image ids.")
+    current = list(board.images.order_by("position", "id").values_list("id", "position"))
+    was = dict(current)
+    wanted = [i for i in dict.fromkeys(image_ids) if i in was]
+    chosen = set(wanted)
+    order = wanted + [i for i, _ in current if i not in chosen]
+    changed = [
+        BoardImage(pk=image_id, position=position)
+        for position, image_id in enumerate(order)
+        if was[image_id] != position
+    ]
+    if not changed:
+        return
     with transaction.atomic():
+        # The board lock keeps positions apart from a parallel upload's (it takes the
+        # top position + 1 under the same lock). An image removed meanwhile updates nothing.
         Board.objects.select_for_update().filter(pk=board.pk).first()
-        current = list(board.images.order_by("position", "id").values_list("id", flat=True))
-        wanted = [i for i in dict.fromkeys(image_ids) if i in set(current)]
-        order = wanted + [i for i in current if i not in set(wanted)]
-        images = {img.pk: img for img in board.images.all()}
-        changed = []
-        for position, image_id in enumerate(order):
-            image = images[image_id]
-            if image.position != position:
-                image.position = position
-                changed.append(image)
-        BoardImage.objects.bulk_update(changed, ["position"])
+        BoardImage.objects.bulk_update(changed, ["position"], batch_size=500)
 
 
 def image_process(*, image_id: int) -> BoardImage | None:

@@ -58,6 +58,17 @@ urlpatterns = [
     path("teams/<int:team_id>/", views.team_detail, name="team_detail"),
     path("teams/<int:team_id>/invite/", views.team_invite, name="team_invite"),
     path(
+        "teams/<int:team_id>/invitations/<int:invitation_id>/revoke/",
+        views.team_invitation_revoke,
+        name="team_invitation_revoke",
+    ),
+    path("invitations/", views.invitations, name="invitations"),
+    path(
+        "invitations/<int:invitation_id>/answer/",
+        views.invitation_answer,
+        name="invitation_answer",
+    ),
+    path(
         "teams/<int:team_id>/members/<int:membership_id>/role/",
         views.team_member_role,
         name="team_member_role",

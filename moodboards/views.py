@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from html import escape
 from typing import NamedTuple
@@ -26,6 +25,8 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
+
+from config import bounded, ratelimit
 
 from . import access, export, selectors, services, url_import
 from .forms import BoardForm, CaptionForm, InviteForm, NewBoardForm, RoleForm, SignupForm, TeamForm
@@ -149,11 +150,15 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.user_signup(
-            username=form.cleaned_data["username"],
-            email=form.cleaned_data["email"],
-            password=form.cleaned_data["password1"],
-        )
+        try:
+            user = services.user_signup(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
+        except ValidationError as exc:  # another signup took the name or address first
+            form.add_error(None, exc)
+            return render(request, "registration/signup.html", {"form": form}, status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, "Welcome to Tastebase. Start with a board.")
         return redirect("home")
@@ -173,6 +178,7 @@ def home(request: HttpRequest) -> HttpResponse:
     show_archived = request.GET.get("archived") == "1"
     ctx = {
         "teams": teams,
+        "invitation_count": selectors.pending_invitations_for(request.user).count(),
         "boards": selectors.boards_for_user(request.user, archived=show_archived),
         "show_archived": show_archived,
         "board_form": NewBoardForm(teams=editable),
@@ -294,8 +300,16 @@ def board_share(request: HttpRequest, board_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def board_upload(request: HttpRequest, board_id: int) -> JsonResponse:
-    """Accepts one or many files (and ZIPs); answers with a result per file."""
+    """Accepts one or many files (and ZIPs); answers with a result per file. Limited per
+    user like the API's uploads (the same budget), before the files are read."""
     board, _ = access.board_for_user(request.user, board_id, need=Role.EDITOR)
+    wait = ratelimit.hit("uploads", request.user.pk, settings.TASTEBASE_API_RATES.get("uploads"))
+    if wait is not None:
+        response = JsonResponse(
+            {"error": f"Too many uploads; try again in {wait:.0f} s.", "results": []}, status=429
+        )
+        response["Retry-After"] = str(int(wait + 0.999))
+        return response
     uploaded = request.FILES.getlist("files")
     if not uploaded:
         return JsonResponse({"error": "No files were sent.", "results": []}, status=400)
@@ -346,9 +360,23 @@ def board_download(request: HttpRequest, board_id: int) -> StreamingHttpResponse
 def board_reorder(request: HttpRequest, board_id: int) -> JsonResponse:
     board, _ = access.board_for_user(request.user, board_id, need=Role.EDITOR)
     try:
-        ids = [int(i) for i in json.loads(request.body or b"{}").get("order", [])]
-    except (ValueError, TypeError, AttributeError):
+        body = bounded.parse_json(
+            request.body,
+            max_bytes=settings.TASTEBASE_MAX_JSON_BYTES,
+            max_depth=settings.TASTEBASE_MAX_JSON_DEPTH,
+        )
+    except bounded.BadJSON as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    order = body.get("order", []) if isinstance(body, dict) else None
+    if not isinstance(order, list):
         return JsonResponse({"error": 'Send {"order": [image ids]}.'}, status=400)
+    if len(order) > services.MAX_REORDER:
+        return JsonResponse(
+            {"error": f"Send at most {services.MAX_REORDER} image ids."}, status=400
+        )
+    ids = [bounded.object_id(i) for i in order]
+    if None in ids:
+        return JsonResponse({"error": "Image ids are whole numbers from 1."}, status=400)
     services.board_reorder(board=board, image_ids=ids)
     return JsonResponse({"ok": True})
 
@@ -398,7 +426,17 @@ def image_delete(request: HttpRequest, board_id: int, image_id: int) -> HttpResp
     return redirect(board)
 
 
-def _serve(image: BoardImage, kind: str, *, download: bool = False) -> FileResponse:
+# A member's browser may keep an image a few minutes (the grid is fast to revisit); a
+# member removed from the team loses the copies within that time.
+MEMBER_CACHE = "private, max-age=300"
+# A share-link visitor's browser keeps nothing: a revoked link (or an archived board)
+# must stop showing the images at once, not a day later.
+SHARED_CACHE = "no-store"
+
+
+def _serve(
+    image: BoardImage, kind: str, *, download: bool = False, cache: str = MEMBER_CACHE
+) -> FileResponse:
     field = {"thumb": image.thumbnail, "display": image.display}.get(kind)
     if field is None:
         raise Http404("Not found")
@@ -407,7 +445,7 @@ def _serve(image: BoardImage, kind: str, *, download: bool = False) -> FileRespo
     stem = image.original_name.rsplit("/", 1)[-1].rsplit("›", 1)[-1].strip().rsplit(".", 1)[0]
     filename = f"{stem or 'image'}.{field.name.rsplit('.', 1)[-1]}"
     response = serve_file(field, filename, download=download)
-    response["Cache-Control"] = "private, max-age=86400"
+    response["Cache-Control"] = cache
     return response
 
 
@@ -433,13 +471,14 @@ def shared_board(request: HttpRequest, token: str) -> HttpResponse:
     response = render(request, "moodboards/shared_board.html", ctx)
     # The token is in the URL: don't leak it to other sites through Referer.
     response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = SHARED_CACHE
     return response
 
 
 @require_GET
 def shared_image_file(request: HttpRequest, token: str, image_id: int, kind: str) -> FileResponse:
     image = access.image_for_share_token(token, image_id)
-    return _serve(image, kind, download=request.GET.get("download") == "1")
+    return _serve(image, kind, download=request.GET.get("download") == "1", cache=SHARED_CACHE)
 
 
 # --- teams ------------------------------------------------------------------------------
@@ -469,6 +508,7 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
         "boards": team.boards.filter(archived_at__isnull=True),
         "invite_form": InviteForm(),
         "roles": Role.choices,
+        "pending": selectors.pending_invitations_of(team) if access.can(role, Role.OWNER) else [],
     }
     return render(request, "moodboards/team_detail.html", ctx)
 
@@ -476,25 +516,65 @@ def team_detail(request: HttpRequest, team_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def team_invite(request: HttpRequest, team_id: int) -> HttpResponse:
+    """Invite by username or email. Nobody joins until they accept; the answer is the
+    same whether or not an account has that name or address."""
     team, _ = access.team_for_user(request.user, team_id, need=Role.OWNER)
     form = InviteForm(request.POST)
     if form.is_valid():
+        identifier = form.cleaned_data["identifier"].strip()
         try:
-            membership = services.team_invite(
+            services.team_invite(
                 team=team,
-                identifier=form.cleaned_data["identifier"],
+                identifier=identifier,
                 role=Role(form.cleaned_data["role"]),
+                invited_by=request.user,
             )
-            messages.success(
-                request,
-                f"{membership.user.get_username()} joined as "
-                f"{membership.get_role_display().lower()}.",
-            )
+            messages.success(request, services.INVITE_SENT.format(identifier=identifier))
         except ValidationError as exc:
             messages.error(request, _error_text(exc))
     else:
         messages.error(request, "Enter a username or email and a role.")
     return redirect(team)
+
+
+@login_required
+@require_POST
+def team_invitation_revoke(request: HttpRequest, team_id: int, invitation_id: int) -> HttpResponse:
+    invitation = access.invitation_for_owner(request.user, team_id, invitation_id)
+    try:
+        services.invitation_revoke(invitation=invitation)
+        messages.success(request, f"The invitation to “{invitation.identifier}” is withdrawn.")
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect(invitation.team)
+
+
+@login_required
+@require_GET
+def invitations(request: HttpRequest) -> HttpResponse:
+    """Invitations to join teams, waiting for this user's answer."""
+    ctx = {"invitations": selectors.pending_invitations_for(request.user)}
+    return render(request, "moodboards/invitations.html", ctx)
+
+
+@login_required
+@require_POST
+def invitation_answer(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = access.invitation_for_invitee(request.user, invitation_id)
+    accept = request.POST.get("answer") == "accept"
+    try:
+        if accept:
+            services.invitation_accept(invitation=invitation, user=request.user)
+            messages.success(
+                request,
+                f"You joined {invitation.team.name} as {invitation.get_role_display().lower()}.",
+            )
+            return redirect(invitation.team)
+        services.invitation_decline(invitation=invitation, user=request.user)
+        messages.success(request, f"You declined the invitation to {invitation.team.name}.")
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("invitations")
 
 
 @login_required

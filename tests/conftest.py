@@ -98,8 +98,9 @@ def charlie(make_user):
 @pytest.fixture
 def team(alice, bob, carol) -> Team:
     team = services.team_create(user=alice, name="Studio")
-    services.team_invite(team=team, identifier="bob", role=Role.EDITOR)
-    services.team_invite(team=team, identifier="carol@example.com", role=Role.VIEWER)
+    # Directly, as if each had accepted an invitation (tests/security/test_consent.py).
+    services.membership_add(team=team, user=bob, role=Role.EDITOR)
+    services.membership_add(team=team, user=carol, role=Role.VIEWER)
     return team
 
 
@@ -354,10 +355,10 @@ def _fill(board: Board, user, looks: tuple[str, ...], per_look: int, seed: int =
 def _studio() -> tuple[Team, Board]:
     """alice's team Studio (bob edits, carol views) and its board, as the fixtures make."""
     alice = _persona("alice")
-    _persona("bob"), _persona("carol")
+
     team = services.team_create(user=alice, name="Studio")
-    services.team_invite(team=team, identifier="bob", role=Role.EDITOR)
-    services.team_invite(team=team, identifier="carol@example.com", role=Role.VIEWER)
+    services.membership_add(team=team, user=_persona("bob"), role=Role.EDITOR)
+    services.membership_add(team=team, user=_persona("carol"), role=Role.VIEWER)
     return team, services.board_create(team=team, user=alice, title="Autumn campaign")
 
 
@@ -458,6 +459,8 @@ def _build_world() -> dict:
     generation_rendering.generation_run(generation_id=generation.pk)
     token, secret = token_services.token_create(user=alice, name="alice's script")
     shared = services.board_share_enable(board=board)
+    _persona("dave")  # invited, not a member: the URL walks need an invitation id
+    invitation = services.team_invite(team=team, identifier="dave", role=Role.VIEWER)
     return {
         "board_id": board.pk,
         "image_id": image.pk,
@@ -472,4 +475,5 @@ def _build_world() -> dict:
         "token_id": token.pk,
         "api_secret": secret,
         "token": shared.share_token,
+        "invitation_id": invitation.pk,
     }

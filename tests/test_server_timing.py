@@ -1,10 +1,12 @@
-"""Every response says how long Django spent on it: `Server-Timing: app;dur=<ms>`."""
+"""With TASTEBASE_SERVER_TIMING on, every response says how long Django spent on it:
+`Server-Timing: app;dur=<ms>`. Off (the default), no response says it."""
 
 from __future__ import annotations
 
 import re
 import time
 
+import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
@@ -12,6 +14,24 @@ from django.urls import reverse
 from config.middleware import ServerTimingMiddleware
 
 APP_DUR = re.compile(r"(?:^|, )app;dur=(\d+(?:\.\d+)?)$")
+
+
+@pytest.fixture(autouse=True)
+def _server_timing_on(request, settings):
+    settings.TASTEBASE_SERVER_TIMING = "off_by_default" not in request.node.name
+
+
+def test_off_by_default_it_tells_nothing(client, carol, board):
+    # Finding 9: the header told a hidden board (a membership query) from a missing one.
+    client.force_login(carol)
+    for url in (board.get_absolute_url(), reverse("board_detail", args=[board.pk + 1000])):
+        assert "Server-Timing" not in client.get(url)
+
+
+def test_the_setting_is_off_unless_the_environment_turns_it_on():
+    from config import settings as project_settings
+
+    assert project_settings.TASTEBASE_SERVER_TIMING is False
 
 
 def app_ms(response) -> float:

@@ -28,7 +28,16 @@ from .profiles import (
     ProfileExportView,
     ProfileListView,
 )
-from .teams import MemberDetailView, MemberListView, MeView, TeamDetailView, TeamListView
+from .teams import (
+    InvitationAcceptView,
+    InvitationDeclineView,
+    InvitationListView,
+    MemberDetailView,
+    MemberListView,
+    MeView,
+    TeamDetailView,
+    TeamListView,
+)
 
 __all__ = [
     "AnalysisDetailView",
@@ -42,6 +51,9 @@ __all__ = [
     "GenerationRerunView",
     "ImageDetailView",
     "ImageFileView",
+    "InvitationAcceptView",
+    "InvitationDeclineView",
+    "InvitationListView",
     "MeView",
     "MemberDetailView",
     "MemberListView",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import generics, parsers, serializers, status
@@ -13,6 +14,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import bounded
 from moodboards.serving import serve_file
 
 from ..authentication import ApiTokenAuthentication
@@ -24,14 +26,20 @@ from ..throttling import TokenRateThrottle
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's parser, plus: a document nested deeper than the decoder's recursion limit
-    is the client's mistake (a 400), not a RecursionError answered as a 500."""
+    """DRF's parser, bounded like the pages' JSON (config/bounded.py): a body nested
+    deeper than TASTEBASE_MAX_JSON_DEPTH, NaN, Infinity or a number too large for a
+    float (1e400) is the client's mistake, a 400 saying so, found before decoding."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        body = stream.read() if stream is not None else b""
         try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - the document is nested too deeply.") from None
+            return bounded.parse_json(
+                body,
+                max_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+                max_depth=settings.TASTEBASE_MAX_JSON_DEPTH,
+            )
+        except bounded.BadJSON as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
 
 
 class PassthroughRenderer(BaseRenderer):

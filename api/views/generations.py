@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
@@ -56,11 +56,13 @@ class GenerationListView(ApiListView):
     @api_schema(
         request=s.GenerationCreateSerializer,
         responses={202: s.GenerationSerializer},
-        summary="Start a generation from a recipe (editors of the first profile's board)",
+        summary="Start a generation from a recipe (editors of the team it belongs to)",
         description=(
-            "Every profile must be visible to you; the run belongs to the team of the first "
-            "profile's board, where you need the editor role (as on the Generate page). "
-            "Answers 202 with `status_url` (also in `Location`)."
+            "Every profile and image must be visible to you. The run belongs to `team` "
+            "(default: the content images' team, else the first profile's), where you need "
+            "the editor role (as on the Generate page); its members see the results. "
+            "Answers 202 with `status_url` (also in `Location`); while it waits, `queue` "
+            "says for what."
         ),
     )
     def post(self, request):
@@ -81,8 +83,11 @@ class GenerationListView(ApiListView):
             access.image_by_id_for_user(request.user, image_id)
             for image_id in data["content_images"]
         ]
+        team = None
+        if data["team"] is not None:
+            team, _ = access.team_for_user(request.user, data["team"], need=Role.EDITOR)
         generation = generation_services.generation_create(
-            user=request.user, ingredients=ingredients, backend=data["backend"],
+            user=request.user, team=team, ingredients=ingredients, backend=data["backend"],
             strength=data["strength"], count=data["count"], cohesion=data["cohesion"],
             seed=data["seed"], prompt=data["prompt"], negative_prompt=data["negative_prompt"],
             contents=contents,
@@ -104,6 +109,14 @@ class GenerationDetailView(ApiView):
     def get(self, request, generation_id: int):
         generation, _ = generation_access.generation_for_user(request.user, generation_id)
         return Response(s.GenerationSerializer(generation, context=self.ctx()).data)
+
+    @api_schema(responses={204: None}, summary="Delete a generation and its images (editors)")
+    def delete(self, request, generation_id: int):
+        generation, _ = generation_access.generation_for_user(
+            request.user, generation_id, need=Role.EDITOR
+        )
+        generation_services.generation_delete(generation=generation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class GenerationRerunView(ApiView):

@@ -7,7 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from .. import services as token_services
 from ..forms import TokenForm
@@ -53,9 +57,22 @@ class SchemaView(SpectacularAPIView):
     schema = None
 
 
-class SwaggerView(SpectacularSwaggerView):
+# The docs pages are third-party bundles (served from our own static files): they set
+# inline styles and Redoc runs a web worker from a blob. Scripts stay 'self' only (the
+# split Swagger view serves its start-up script as a file instead of inline).
+DOCS_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]}
+
+
+class _DocsCSP:
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response._csp_update = DOCS_CSP
+        return response
+
+
+class SwaggerView(_DocsCSP, SpectacularSwaggerSplitView):
     schema = None
 
 
-class RedocView(SpectacularRedocView):
+class RedocView(_DocsCSP, SpectacularRedocView):
     schema = None

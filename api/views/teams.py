@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from moodboards import access, services
 from moodboards.models import Role
-from moodboards.selectors import members_of, teams_for_user
+from moodboards.selectors import members_of, pending_invitations_for, teams_for_user
 
 from .. import selectors
 from .. import serializers as s
@@ -73,19 +73,25 @@ class MemberListView(ApiListView):
 
     @api_schema(
         request=s.InviteSerializer,
-        responses={201: s.MemberSerializer},
-        summary="Add a member by username or email (owners)",
+        responses={202: s.InvitationSerializer},
+        summary="Invite someone by username or email (owners); they join when they accept",
+        description=(
+            "Nobody is added to a team without accepting. The answer is the same whether or "
+            "not an account has that username or email; the invited user sees the invitation "
+            "at `GET /api/invitations/` (and on their Invitations page)."
+        ),
     )
     def post(self, request, team_id: int):
         team, _ = access.team_for_user(request.user, team_id, need=Role.OWNER)
         body = s.InviteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        membership = services.team_invite(
+        invitation = services.team_invite(
             team=team,
             identifier=body.validated_data["identifier"],
             role=Role(body.validated_data["role"]),
+            invited_by=request.user,
         )
-        return Response(s.MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+        return Response(s.InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
 
 
 class MemberDetailView(ApiView):
@@ -107,3 +113,42 @@ class MemberDetailView(ApiView):
         access.check_can_remove_member(request.user, role, membership)
         services.membership_remove(membership=membership)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- invitations: answered by the invited user -------------------------------------------------
+
+
+class InvitationListView(ApiListView):
+    serializer_class = s.InvitationSerializer
+
+    def get_queryset(self):
+        return pending_invitations_for(self.request.user)
+
+    @api_schema(summary="Invitations to join teams, waiting for your answer")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class InvitationAnswerView(ApiView):
+    accept = True
+
+    @api_schema(request=None, responses={200: s.InvitationSerializer})
+    def post(self, request, invitation_id: int):
+        invitation = access.invitation_for_invitee(request.user, invitation_id)
+        if self.accept:
+            services.invitation_accept(invitation=invitation, user=request.user)
+        else:
+            services.invitation_decline(invitation=invitation, user=request.user)
+        return Response(s.InvitationSerializer(invitation).data)
+
+
+class InvitationAcceptView(InvitationAnswerView):
+    """Accept: you join the team with the invitation's role."""
+
+    accept = True
+
+
+class InvitationDeclineView(InvitationAnswerView):
+    """Decline: nothing changes, and the invitation is closed."""
+
+    accept = False

@@ -66,7 +66,7 @@ def alice_api(api_as, team):
 def dave(make_user, team):
     """A fourth member (viewer), for member endpoints that change someone."""
     user = make_user("dave")
-    board_services.team_invite(team=team, identifier="dave", role=Role.VIEWER)
+    board_services.membership_add(team=team, user=user, role=Role.VIEWER)
     return user
 
 

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from generation import rendering as generation_rendering
 from generation import services as generation_services
 from generation.models import Generation
+from moodboards import services as board_services
 from moodboards.models import Board, BoardImage, Membership
 from moodboards.samples import sample_jpeg
 from taste import services as taste_services
@@ -34,7 +35,13 @@ ENDPOINTS = [
     ("team", "get", "/api/teams/{team}/", VIEW, None, 200, ()),
     ("members", "get", "/api/teams/{team}/members/", VIEW, None, 200, ()),
     ("member-invite", "post", "/api/teams/{team}/members/", OWN,
-     {"identifier": "erin", "role": "viewer"}, 201, ("erin",)),
+     {"identifier": "erin", "role": "viewer"}, 202, ("erin",)),
+    # Addressed to charlie, the first persona tried: only the invited user may answer.
+    ("invitations", "get", "/api/invitations/", ANY, None, 200, ()),
+    ("invitation-accept", "post", "/api/invitations/{invitation}/accept/", ANY, None, 200,
+     ("charlie_invitation",)),
+    ("invitation-decline", "post", "/api/invitations/{invitation}/decline/", ANY, None, 200,
+     ("charlie_invitation",)),
     ("member-role", "patch", "/api/teams/{team}/members/{dave_membership}/", OWN,
      {"role": "editor"}, 200, ("dave",)),
     ("member-remove", "delete", "/api/teams/{team}/members/{dave_membership}/", OWN,
@@ -67,6 +74,8 @@ ENDPOINTS = [
      {"ingredients": [{"profile": "{profile}"}], "content_images": ["{image}"], "count": 1},
      202, ("small_profile",)),
     ("generation", "get", "/api/generations/{generation}/", VIEW, None, 200,
+     ("finished_generation",)),
+    ("generation-delete", "delete", "/api/generations/{generation}/", EDIT, None, 204,
      ("finished_generation",)),
     ("generation-rerun", "post", "/api/generations/{generation}/rerun/", EDIT, None, 202,
      ("finished_generation",)),
@@ -135,6 +144,12 @@ def _context(request, needs) -> dict:
     ctx = {"team": board.team_id, "board": board.pk, "image": image.pk}
     if "erin" in needs:
         request.getfixturevalue("make_user")("erin")
+    if "charlie_invitation" in needs:
+        request.getfixturevalue("charlie")
+        invitation = board_services.team_invite(
+            team=board.team, identifier="charlie", role="viewer"
+        )
+        ctx["invitation"] = invitation.pk
     if "dave" in needs:
         dave = request.getfixturevalue("dave")
         ctx["dave_membership"] = Membership.objects.get(user=dave, team=board.team).pk
@@ -219,6 +234,7 @@ def test_every_api_operation_is_in_the_matrix(alice_api):
             .replace("{dave_membership}", "{membership_id}")
             .replace("{analysis}", "{analysis_id}")
             .replace("{generation}", "{generation_id}")
+            .replace("{invitation}", "{invitation_id}")
             .replace("/thumb/", "/{kind}/")
             .replace("/outputs/0/", "/outputs/{index}/")
             .replace("exports/look.cube", "exports/{name}")

@@ -24,7 +24,7 @@ def api_ids(team, board, image, alice, make_user, fill_board) -> dict[str, int]:
 
     dave = make_user("dave")
     make_user("erin")  # not in the team yet: an invite can succeed
-    membership = board_services.team_invite(team=team, identifier="dave", role=Role.VIEWER)
+    membership = board_services.membership_add(team=team, user=dave, role=Role.VIEWER)
     looks = board_services.board_create(team=team, user=alice, title="Looks")
     fill_board(looks, alice, looks=("mono_contrast", "warm_film"), per_look=3)
     analysis = taste_services.analysis_start(board=looks, user=alice)

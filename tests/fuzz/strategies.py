@@ -828,3 +828,145 @@ def check_api(client, case: ApiCase, ids: dict[str, int]) -> str:
         if status == 429:
             assert int(response["Retry-After"]) > 0
     return f"{status // 100}xx"
+
+
+# --- the page forms: generate, preview, reorder, invite, upload ---------------------------------
+
+# What a hostile form field holds: near-valid values, the numbers that used to be 500s
+# (inf, nan, 1e400, huge ids), words where numbers go, and control characters.
+FORM_NUMBERS = st.sampled_from(
+    ["", "0", "1", "0.5", "1.0", "-1", "16", "17", "1000", "1001", "2147483647", "2147483648",
+     "inf", "-inf", "Infinity", "nan", "NaN", "1e400", "-1e400", "1e308", "1e-400", "abc",
+     "9" * 30, "1.5", " 1", "0x10", "١٢", "\x00", "💥", "all", "{profile}", "{image}", "{team}"]
+)  # fmt: skip
+JSON_NUMBERS = st.one_of(
+    FORM_NUMBERS,
+    st.sampled_from([0, 1, -1, 0.5, 1.5, 99, 1000, 2**31, 2**63, 2**64, 10**400, True, None]),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+GENERATE_FIELDS = {
+    "profile_0": st.sampled_from(["{profile}"] * 6 + ["", "0", "x", "9" * 25, "{image}"]),
+    "cluster_0": st.one_of(st.sampled_from(["all", "0", "1"]), FORM_NUMBERS),
+    "weight_0": FORM_NUMBERS,
+    "profile_1": st.sampled_from(["", "{profile}", "x"]),
+    "cluster_1": FORM_NUMBERS,
+    "weight_1": FORM_NUMBERS,
+    "strength": FORM_NUMBERS,
+    "count": st.one_of(st.sampled_from(["1", "2"]), FORM_NUMBERS),
+    "cohesion": FORM_NUMBERS,
+    "seed": FORM_NUMBERS,
+    "backend": st.sampled_from(["stylize", "upscale", "diffusion", "", "nope"]),
+    "team": st.sampled_from(["", "{team}", "{personal}", "0", "x", "9" * 25]),
+    "prompt": st.text(max_size=30),
+    "content_ids": st.lists(
+        st.sampled_from(["{image}"] * 4 + ["0", "x", "9" * 25, "-1", "1e400"]), max_size=20
+    ),
+}
+
+
+@st.composite
+def page_cases(draw) -> ApiCase:
+    """One request to a page form, as a logged-in editor's browser could send it."""
+    kind = draw(st.integers(0, 9))
+    if kind <= 2:  # the Generate form, urlencoded or multipart with pictures
+        body = draw(st.fixed_dictionaries({}, optional=GENERATE_FIELDS))
+        body.setdefault("profile_0", "{profile}")
+        if draw(st.integers(0, 4)) == 0:
+            files = draw(st.lists(st.sampled_from(["jpeg", "png", "gif"]), max_size=3))
+            raw = seeds()
+            return ApiCase("POST", "/generate/", "page-multipart", body,
+                           files=[(f"c.{k}", raw[k]) for k in files])  # fmt: skip
+        return ApiCase("POST", "/generate/", "page-form", body)
+    if kind <= 4:  # the live preview's JSON
+        row = draw(
+            st.fixed_dictionaries(
+                {"profile": st.sampled_from(["{profile}"] * 4 + [0, "x", None])},
+                optional={"cluster": JSON_NUMBERS, "weight": JSON_NUMBERS},
+            )
+        )
+        body = draw(
+            st.fixed_dictionaries(
+                {"ingredients": st.just([row]) | st.lists(JSON_VALUES, max_size=3)},
+                optional={"content": st.sampled_from(["{image}", 0, "x", None, 2**70]),
+                          "strength": JSON_NUMBERS},
+            )
+        )  # fmt: skip
+        if draw(st.integers(0, 4)) == 0:
+            return ApiCase(
+                "POST", "/generate/preview/", "raw-json", _nested(draw(st.integers(1, 50_000)))
+            )
+        return ApiCase("POST", "/generate/preview/", "json", body)
+    if kind <= 6:  # reorder: ids, numbers that aren't, deep and long lists
+        choice = draw(st.integers(0, 5))
+        if choice == 0:
+            return ApiCase(
+                "POST",
+                "/boards/{board}/reorder/",
+                "raw-json",
+                _nested(draw(st.integers(1, 50_000))),
+            )
+        if choice == 1:
+            text = (
+                '{"order": ['
+                + ",".join(["1e400", "NaN", "-Infinity", "1" * 400][: draw(st.integers(1, 4))])
+                + "]}"
+            )
+            return ApiCase("POST", "/boards/{board}/reorder/", "raw-json", text)
+        if choice == 2:
+            count = draw(st.sampled_from([10_000, 10_001, 50_000]))
+            return ApiCase(
+                "POST", "/boards/{board}/reorder/", "json", {"order": list(range(1, count + 1))}
+            )
+        order = draw(
+            st.lists(st.one_of(st.sampled_from(["{image}"] * 3), JSON_NUMBERS), max_size=12)
+        )
+        return ApiCase("POST", "/boards/{board}/reorder/", "json", {"order": order})  # fmt: skip
+    if kind <= 7:  # invite
+        body = draw(
+            st.fixed_dictionaries(
+                {"identifier": st.one_of(FIELDS["identifier"], st.text(max_size=300)),
+                 "role": FIELDS["role"]}
+            )
+        )  # fmt: skip
+        return ApiCase("POST", "/teams/{team}/invite/", "page-form", body)
+    files = draw(upload_batches())  # the board page's upload endpoint
+    return ApiCase("POST", "/boards/{board}/upload/", "multipart", {}, files=files)
+
+
+def _page_rows() -> dict[str, int]:
+    from moodboards.models import Invitation
+
+    return {**row_counts(), "Invitation": Invitation.objects.count()}
+
+
+def check_page(client, case: ApiCase, ids: dict[str, int]) -> str:
+    """Never a 5xx; a refused request changes no row; an invitation never adds a member."""
+    from moodboards.models import Membership
+
+    before = _page_rows()
+    members = Membership.objects.count()
+    if case.encoding in ("page-form", "page-multipart"):
+        body = {k: fill_value(v, ids) for k, v in (case.body or {}).items()}
+        body = {k: [str(x) for x in v] if isinstance(v, list) else str(v) for k, v in body.items()}
+        if case.encoding == "page-multipart":
+            from django.core.files.uploadedfile import SimpleUploadedFile
+
+            body["content_files"] = [SimpleUploadedFile(n, d) for n, d in case.files]
+        response = client.post(fill_path(case.path, ids), body)
+    else:
+        response = send(client, case, ids)
+    status = response.status_code
+    assert status < 500, f"{status} for {case.method} {case.path}"
+    assert Membership.objects.count() == members, "a page request added a member"
+    refused = status >= 400 or (
+        status == 302
+        and case.path == "/generate/"
+        and response["Location"].startswith("/generate/")
+    )
+    if refused:
+        assert _page_rows() == before, f"a refused {case.path} changed rows"
+        if status >= 400 and response["Content-Type"].startswith("application/json"):
+            _assert_message(json.loads(response.content)["error"], f"the {status} error")
+    if status == 429:
+        assert int(response["Retry-After"]) > 0
+    return f"{case.path.split('/')[1] or '/'} {status // 100}xx" + (" refused" if refused else "")

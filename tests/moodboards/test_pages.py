@@ -243,7 +243,7 @@ def test_unknown_file_kind_is_404(client, bob, board, image):
 
 
 def test_create_team_and_invite_by_email(client, alice, make_user):
-    make_user("dave")
+    dave = make_user("dave")
     client.force_login(alice)
     response = client.post(reverse("team_create"), {"name": "Brand team"})
     team = Team.objects.get(name="Brand team")
@@ -253,18 +253,13 @@ def test_create_team_and_invite_by_email(client, alice, make_user):
         {"identifier": "DAVE@example.com", "role": "editor"},
         follow=True,
     )
-    assert b"dave joined as editor" in response.content
-    assert team.memberships.get(user__username="dave").role == "editor"
-
-
-def test_invite_unknown_user_says_so(client, alice, team):
-    client.force_login(alice)
-    response = client.post(
-        reverse("team_invite", args=[team.pk]),
-        {"identifier": "nobody", "role": "viewer"},
-        follow=True,
-    )
-    assert "No user with the username or email “nobody”" in response.content.decode()
+    assert "Invitation to “DAVE@example.com” recorded" in response.content.decode()
+    # Pending until dave accepts (tests/security/test_consent.py has the rest).
+    assert not team.memberships.filter(user=dave).exists()
+    client.force_login(dave)
+    invitation = dave.invitations.get()
+    client.post(reverse("invitation_answer", args=[invitation.pk]), {"answer": "accept"})
+    assert team.memberships.get(user=dave).role == "editor"
 
 
 def test_personal_space_cannot_have_members(alice, bob):

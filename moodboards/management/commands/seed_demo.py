@@ -75,7 +75,8 @@ class Command(BaseCommand):
         )
         team = membership.team if membership else services.team_create(user=user, name=TEAM_NAME)
         if not team.memberships.filter(user=viewer).exists():
-            services.team_invite(team=team, identifier=viewer.username, role=Role.VIEWER)
+            # The demo's own accounts: added directly (a real user accepts an invitation).
+            services.membership_add(team=team, user=viewer, role=Role.VIEWER)
         return team
 
     def _board(self, user, team: Team, title: str, description: str, files) -> None:
