@@ -37,7 +37,10 @@ def _run(task, generation_id: int, klass: str) -> None:
             "batch",
         )
     finally:
-        _kick(klass)
+        # Caps count a user's running jobs in every class, so a slot freed here may be
+        # what a job of the other class waits for: kick both, not only this one.
+        for waiting_class in (scheduling.ML, scheduling.DIFFUSION):
+            _kick(waiting_class)
 
 
 def _kick(klass: str) -> None:

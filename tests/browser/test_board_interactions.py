@@ -90,7 +90,13 @@ def test_lightbox_arrows_zoom_caption_and_close(
     page.wait_for_function("document.querySelector('.pswp__counter').textContent.includes('1 / 4')")
 
     # The full-size copy is what is shown, and "z" zooms into it.
-    src = page.locator(".pswp__item img.pswp__img").first.get_attribute("src")
+    # PhotoSwipe shows the thumbnail as a placeholder until the full copy has loaded (on a
+    # phone that takes a moment), so wait for the real slide image, not the placeholder.
+    full = ".pswp__item img.pswp__img:not(.pswp__img--placeholder)"
+    page.wait_for_function(
+        f"Array.from(document.querySelectorAll('{full}')).some(i => i.src.endsWith('/display/'))"
+    )
+    src = page.locator(full).first.get_attribute("src")
     assert src and src.endswith("/display/")
     page.keyboard.press("z")
     page.wait_for_selector(".pswp--zoomed-in")

@@ -82,7 +82,7 @@ def test_too_many_uploaded_contents_are_refused_before_one_is_read(bob, profile,
         property(lambda self: reads.append(self.name) or self.file.read),
     )
     response = views.generation_new(request)
-    assert response.status_code == 302
+    assert response.status_code == 400  # the form comes back filled in, with the reason
     assert "Use at most 16 content images (17 were sent)." in [m.message for m in request._messages]
     assert reads == []  # was: every file read into memory, then the refusal
 
@@ -266,7 +266,8 @@ def test_bad_numbers_on_the_generate_form_say_why_and_store_nothing(
     if reason is None:
         assert response.status_code == 404
     else:
-        assert response.status_code == 200
+        # The form comes back as it was sent, with the reason, and a 400.
+        assert response.status_code == 400
         assert reason in response.content.decode()
     assert not Generation.objects.exists() and not Ingredient.objects.exists()
 
