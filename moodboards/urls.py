@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter
 
-from . import views
+from . import team_views, views
 
 
 class ImageKindConverter:
@@ -54,28 +54,28 @@ urlpatterns = [
         views.shared_image_file,
         name="shared_image_file",
     ),
-    path("teams/new/", views.team_create, name="team_create"),
-    path("teams/<int:team_id>/", views.team_detail, name="team_detail"),
-    path("teams/<int:team_id>/invite/", views.team_invite, name="team_invite"),
+    path("teams/new/", team_views.team_create, name="team_create"),
+    path("teams/<int:team_id>/", team_views.team_detail, name="team_detail"),
+    path("teams/<int:team_id>/invite/", team_views.team_invite, name="team_invite"),
     path(
         "teams/<int:team_id>/invitations/<int:invitation_id>/revoke/",
-        views.team_invitation_revoke,
+        team_views.team_invitation_revoke,
         name="team_invitation_revoke",
     ),
-    path("invitations/", views.invitations, name="invitations"),
+    path("invitations/", team_views.invitations, name="invitations"),
     path(
         "invitations/<int:invitation_id>/answer/",
-        views.invitation_answer,
+        team_views.invitation_answer,
         name="invitation_answer",
     ),
     path(
         "teams/<int:team_id>/members/<int:membership_id>/role/",
-        views.team_member_role,
+        team_views.team_member_role,
         name="team_member_role",
     ),
     path(
         "teams/<int:team_id>/members/<int:membership_id>/remove/",
-        views.team_member_remove,
+        team_views.team_member_remove,
         name="team_member_remove",
     ),
 ]
