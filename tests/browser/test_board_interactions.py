@@ -67,6 +67,15 @@ def _open_board(new_page, ui, live_server, board, user="bob", viewport=None):
     return page
 
 
+# PhotoSwipe binds its keyboard and gesture handlers only when the opening fade has ended,
+# at which point it shows the neighbouring slides; a key pressed earlier is lost (CI's busy
+# machine made that race visible). Wait for those slides before pressing or swiping.
+LIGHTBOX_READY = (
+    "(() => { const items = document.querySelectorAll('.pswp__item');"
+    " return items.length === 3 && Array.from(items).every(i => i.style.display !== 'none'); })()"
+)
+
+
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_lightbox_arrows_zoom_caption_and_close(
     new_page, ui, live_server, board, large_photos, size
@@ -77,6 +86,7 @@ def test_lightbox_arrows_zoom_caption_and_close(
 
     page.locator("#grid .tile-open").first.click()
     page.wait_for_selector(".pswp--open")
+    page.wait_for_function(LIGHTBOX_READY)
     caption = page.locator(".pswp__custom-caption")
     page.wait_for_function("document.querySelector('.pswp__custom-caption').textContent.length > 0")
     assert names[0] in caption.inner_text()
@@ -113,7 +123,7 @@ def test_lightbox_swipes_on_a_touch_screen(new_page, ui, live_server, board, pho
     page.goto(live_server.url + board.get_absolute_url())
     page.locator("#grid .tile-open").first.tap()
     page.wait_for_selector(".pswp--open")
-    page.wait_for_timeout(400)  # the opening animation
+    page.wait_for_function(LIGHTBOX_READY)
     # A swipe to the left, as the touch screen reports a finger.
     cdp = page.context.new_cdp_session(page)
     cdp.send(
