@@ -18,12 +18,14 @@ spread (edge density, measured at half size, within ~1 typical spread).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+
+from .medium import measure_medium
 
 ANALYSIS_SIDE = 256  # tone and colour statistics (8-bit arithmetic, cheap)
 DETAIL_SIDE = 128  # Lab maps, texture and palette (per-pixel float maths)
@@ -98,6 +100,17 @@ class Descriptors:
     hue_pink: float
     # --- derived ---
     split_tone: float  # highlight_warmth - shadow_warmth: >15 reads as teal/orange grading
+    # --- v3: grade by hue, and the medium (taste.medium; measured on a native crop) ---
+    # Teal-orange by hue, as real grades do it: 2 * min(orange share, teal share) of the
+    # chromatic pixels (orange/skin 30-75 deg, teal 180-250 deg), 0-1.
+    teal_orange: float = 0.0
+    colour_count: float = 1.0
+    exact_flat: float = 0.0
+    near_flat: float = 0.3
+    edge_hardness: float = 0.75
+    spectral_slope: float = -2.4
+    soft_shading: float = 0.45
+    paper_white: float = 0.0
     # --- not in the vector: board-level tone and palette pooling ---
     lab_mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
     lab_std: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -158,6 +171,14 @@ TYPICAL_SCALE: dict[str, float] = {
     "symmetry": 0.2,
     **{f"hue_{band}": 0.08 for band in HUE_BANDS},
     "split_tone": 8.0,
+    "teal_orange": 0.15,
+    "colour_count": 0.12,
+    "exact_flat": 0.2,
+    "near_flat": 0.2,
+    "edge_hardness": 0.08,
+    "spectral_slope": 0.5,
+    "soft_shading": 0.15,
+    "paper_white": 0.2,
 }
 assert set(TYPICAL_SCALE) == set(Descriptors.VECTOR_FIELDS)
 
@@ -173,6 +194,9 @@ REFERENCE_TYPICAL: dict[str, float] = {
     "flat_fraction": 0.22, "centre_focus": 1.05, "symmetry": 0.12, "hue_red": 0.04,
     "hue_orange": 0.14, "hue_yellow": 0.04, "hue_green": 0.0, "hue_cyan": 0.0,
     "hue_blue": 0.0, "hue_purple": 0.0, "hue_pink": 0.0, "split_tone": -0.35,
+    # v3 fields: medians over the tuning photographs of bench/realdata.
+    "teal_orange": 0.0, "colour_count": 0.88, "exact_flat": 0.05, "near_flat": 0.34,
+    "edge_hardness": 0.77, "spectral_slope": -2.37, "soft_shading": 0.43, "paper_white": 0.0,
 }  # fmt: skip
 assert set(REFERENCE_TYPICAL) == set(Descriptors.VECTOR_FIELDS)
 
@@ -490,6 +514,12 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
     hue_c = np.where(hue_c < HUE_BANDS["red"][0], hue_c + 360.0, hue_c)
     counts = np.bincount(np.searchsorted(_HUE_BOUNDS, hue_c, side="right") - 1, minlength=9)
     bands = {f"hue_{name}": float(counts[i] / chroma.size) for i, name in enumerate(HUE_BANDS)}
+    if hue_c.size:
+        warm_share = float(((hue_c >= 30.0) & (hue_c < 75.0)).mean())
+        teal_share = float(((hue_c >= 180.0) & (hue_c < 250.0)).mean())
+        teal_orange = 2.0 * min(warm_share, teal_share)
+    else:
+        teal_orange = 0.0
 
     grey = L / 100.0
     # Gradients are expressed per analysis-image pixel (the units the thresholds and
@@ -542,6 +572,8 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
         symmetry=symmetry,
         **bands,
         split_tone=highlight_warm - shadow_warm,
+        teal_orange=teal_orange,
+        **asdict(measure_medium(image)),
         lab_mean=(l_mean, float(a.mean()), float(b.mean())),
         lab_std=(l_std, float(a.std()), float(b.std())),
         l_quantiles=(p5, p25, p50, p75, p95),
