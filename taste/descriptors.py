@@ -53,6 +53,8 @@ HUE_BANDS: dict[str, tuple[float, float]] = {
     "pink": (335.0, 370.0),  # wraps through 0° to 10°
 }
 CHROMATIC_MIN = 12.0  # C* below this reads as grey to most people
+_TEAL = (float(np.cos(np.radians(200.0))), float(np.sin(np.radians(200.0))))
+_ORANGE = (float(np.cos(np.radians(55.0))), float(np.sin(np.radians(55.0))))
 _HUE_BOUNDS = np.array([lo for lo, _ in HUE_BANDS.values()] + [370.0])
 
 
@@ -101,9 +103,9 @@ class Descriptors:
     # --- derived ---
     split_tone: float  # highlight_warmth - shadow_warmth: >15 reads as teal/orange grading
     # --- v3: grade by hue, and the medium (taste.medium; measured on a native crop) ---
-    # Teal-orange by hue, as real grades do it: 2 * min(orange share, teal share) of the
-    # chromatic pixels (orange/skin 30-75 deg, teal 180-250 deg), 0-1.
-    teal_orange: float = 0.0
+    # Teal-orange by hue, as real grades do it: min(shadows' pull toward teal, highlights'
+    # pull toward orange), C* units; ungraded photos sit below 0, a teal-orange grade ~4.
+    teal_orange: float = -3.0
     colour_count: float = 1.0
     exact_flat: float = 0.0
     near_flat: float = 0.3
@@ -171,7 +173,7 @@ TYPICAL_SCALE: dict[str, float] = {
     "symmetry": 0.2,
     **{f"hue_{band}": 0.08 for band in HUE_BANDS},
     "split_tone": 8.0,
-    "teal_orange": 0.15,
+    "teal_orange": 2.0,
     "colour_count": 0.12,
     "exact_flat": 0.2,
     "near_flat": 0.2,
@@ -195,7 +197,7 @@ REFERENCE_TYPICAL: dict[str, float] = {
     "hue_orange": 0.14, "hue_yellow": 0.04, "hue_green": 0.0, "hue_cyan": 0.0,
     "hue_blue": 0.0, "hue_purple": 0.0, "hue_pink": 0.0, "split_tone": -0.35,
     # v3 fields: medians over the tuning photographs of bench/realdata.
-    "teal_orange": 0.0, "colour_count": 0.88, "exact_flat": 0.05, "near_flat": 0.34,
+    "teal_orange": -3.7, "colour_count": 0.88, "exact_flat": 0.05, "near_flat": 0.34,
     "edge_hardness": 0.77, "spectral_slope": -2.37, "soft_shading": 0.43, "paper_white": 0.0,
 }  # fmt: skip
 assert set(REFERENCE_TYPICAL) == set(Descriptors.VECTOR_FIELDS)
@@ -514,12 +516,6 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
     hue_c = np.where(hue_c < HUE_BANDS["red"][0], hue_c + 360.0, hue_c)
     counts = np.bincount(np.searchsorted(_HUE_BOUNDS, hue_c, side="right") - 1, minlength=9)
     bands = {f"hue_{name}": float(counts[i] / chroma.size) for i, name in enumerate(HUE_BANDS)}
-    if hue_c.size:
-        warm_share = float(((hue_c >= 30.0) & (hue_c < 75.0)).mean())
-        teal_share = float(((hue_c >= 180.0) & (hue_c < 250.0)).mean())
-        teal_orange = 2.0 * min(warm_share, teal_share)
-    else:
-        teal_orange = 0.0
 
     grey = L / 100.0
     # Gradients are expressed per analysis-image pixel (the units the thresholds and
@@ -546,6 +542,13 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
     sample = np.stack([L[::step, ::step], a[::step, ::step], b[::step, ::step]], axis=-1)
     centres, shares = weighted_kmeans(sample.reshape(-1, 3), PALETTE_K, iters=PALETTE_ITERS)
 
+    # Teal-orange by hue: how far the shadows' mean colour points toward teal (h 200 deg)
+    # and the highlights' toward orange (h 55 deg), in C* units; the smaller of the two,
+    # so both must hold. A warm subject or a blue sky moves only one of them.
+    sh_ab = (a[shadows].mean(), b[shadows].mean()) if shadows.any() else (0.0, 0.0)
+    hi_ab = (a[highlights].mean(), b[highlights].mean()) if highlights.any() else (0.0, 0.0)
+    teal_orange = float(min(sh_ab[0] * _TEAL[0] + sh_ab[1] * _TEAL[1],
+                            hi_ab[0] * _ORANGE[0] + hi_ab[1] * _ORANGE[1]))  # fmt: skip
     shadow_warm = float(warm[shadows].mean()) if shadows.any() else float(warm.mean())
     highlight_warm = float(warm[highlights].mean()) if highlights.any() else float(warm.mean())
     return Descriptors(

@@ -53,7 +53,7 @@ def test_a_vivid_board_is_never_faded_and_a_dark_one_never_airy():
 def test_teal_and_orange_is_read_by_hue():
     vocab = load_vocabulary()
     cols = {f: np.array([REFERENCE_TYPICAL[f]] * 2) for f in Descriptors.VECTOR_FIELDS}
-    cols["teal_orange"] = np.array([0.6, 0.05])
+    cols["teal_orange"] = np.array([4.0, -1.0])
     cols["colourfulness"] = np.array([40.0, 40.0])
     m = vocab.by_name["teal and orange"].membership(cols)
     assert m[0] > 0.5 > m[1]
