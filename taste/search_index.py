@@ -1,0 +1,271 @@
+"""The vector index behind taste search: pgvector HNSW in PostgreSQL, exact numpy elsewhere.
+
+Search vectors (taste.vectors.search_space of each cached ImageEmbedding) live in
+SearchVector, one row per (search space, image bytes). They are derived data: `index_sync`
+adds whatever a search needs and is missing, so a new encoder id or space version simply
+indexes afresh and two spaces are never mixed.
+
+* PostgreSQL with pgvector (migration 0003 added the ``embedding vector`` column): one
+  partial HNSW index per space, on ``embedding::vector(dim)`` (each encoder has its own
+  dimension, so the column is untyped and the index is an expression index). Queries
+  join the user's visible images as a filter and use pgvector's iterative scan, so a
+  filter that hides most of the library still fills the top k.
+* Anywhere else: every vector of the space in one float32 matrix per process, refreshed
+  when rows are added, and an exact matrix-vector search over the visible rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connections, transaction
+from django.db.models import Max, QuerySet
+
+from .models import ImageEmbedding, SearchVector
+from .vectors import exact_nearest, from_bytes, search_space, space_id, to_bytes
+
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 64
+HNSW_EF_SEARCH = 100
+# Rows the iterative scan may visit before giving up (pgvector's default is 20,000): a
+# user who sees 1 % of a 100k library still gets a full page of results.
+HNSW_MAX_SCAN_TUPLES = 100_000
+SYNC_BATCH = 2000
+_SAFE_SPACE = re.compile(r"^[A-Za-z0-9_.+\-|/:]+$")
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    sha256: str
+    distance: float
+
+
+# --- which backend ------------------------------------------------------------------------
+
+_pgvector: dict[str, bool] = {}
+
+
+def pgvector_enabled(using: str = "default") -> bool:
+    """Whether this database has the pgvector column (decided by migration 0003)."""
+    connection = connections[using]
+    key = f"{using}:{connection.settings_dict.get('NAME')}"
+    if key not in _pgvector:
+        enabled = False
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT 1 FROM information_schema.columns "
+                    "WHERE table_name = 'taste_searchvector' AND column_name = 'embedding'"
+                )
+                enabled = cursor.fetchone() is not None
+        _pgvector[key] = enabled
+    return _pgvector[key]
+
+
+def backend_name(using: str = "default") -> str:
+    return "pgvector HNSW" if pgvector_enabled(using) else "exact (numpy)"
+
+
+# --- keeping the index filled ---------------------------------------------------------------
+
+
+def _literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{float(v):.6g}" for v in vector) + "]"
+
+
+def _space_sql(space: str) -> str:
+    if not _SAFE_SPACE.match(space):
+        raise ValueError(f"unexpected characters in search space {space!r}")
+    return "'" + space + "'"
+
+
+_ensured: set[tuple[str, str, int]] = set()
+
+
+def ensure_hnsw(space: str, dim: int, using: str = "default") -> None:
+    """The partial HNSW index for one space (made once, then kept up to date by
+    PostgreSQL as rows are added)."""
+    connection = connections[using]
+    key = (str(connection.settings_dict.get("NAME")), space, dim)
+    if key in _ensured:
+        return
+    name = "taste_sv_hnsw_" + hashlib.sha256(f"{space}:{dim}".encode()).hexdigest()[:12]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {name} ON taste_searchvector USING hnsw "
+            f"((embedding::vector({dim})) vector_l2_ops) "
+            f"WITH (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION}) "
+            f"WHERE space = {_space_sql(space)}"
+        )
+    _ensured.add(key)
+
+
+def index_vectors(space: str, shas: list[str], vectors: np.ndarray, using: str = "default") -> None:
+    """Store search vectors (existing rows win: the same bytes give the same vector)."""
+    if not shas:
+        return
+    if pgvector_enabled(using):
+        ensure_hnsw(space, vectors.shape[1], using)
+        with connections[using].cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO taste_searchvector (sha256, space, vector, embedding) "
+                "VALUES (%s, %s, %s, %s::vector) ON CONFLICT DO NOTHING",
+                [
+                    (sha, space, to_bytes(v), _literal(v))
+                    for sha, v in zip(shas, vectors, strict=True)
+                ],
+            )
+        return
+    SearchVector.objects.using(using).bulk_create(
+        [
+            SearchVector(sha256=sha, space=space, vector=to_bytes(v))
+            for sha, v in zip(shas, vectors, strict=True)
+        ],
+        ignore_conflicts=True,
+        batch_size=500,
+    )
+
+
+def index_sync(encoder_id: str, shas: QuerySet | Iterable[str]) -> int:
+    """Index the cached embeddings among ``shas`` that have no search vector yet."""
+    space = space_id(encoder_id)
+    missing = (
+        ImageEmbedding.objects.filter(encoder_id=encoder_id, sha256__in=shas)
+        .exclude(sha256__in=SearchVector.objects.filter(space=space).values("sha256"))
+        .values_list("sha256", "vector")
+    )
+    added = 0
+    batch: list[tuple[str, bytes]] = []
+    for row in missing.iterator(chunk_size=SYNC_BATCH):
+        batch.append(row)
+        if len(batch) >= SYNC_BATCH:
+            added += _sync_batch(encoder_id, space, batch)
+            batch = []
+    if batch:
+        added += _sync_batch(encoder_id, space, batch)
+    return added
+
+
+def _sync_batch(encoder_id: str, space: str, rows: list[tuple[str, bytes]]) -> int:
+    vectors = search_space(from_bytes([v for _, v in rows]), encoder_id)
+    index_vectors(space, [s for s, _ in rows], vectors)
+    return len(rows)
+
+
+def vectors_for(encoder_id: str, shas: Iterable[str]) -> dict[str, np.ndarray]:
+    """Search vectors of particular images (indexing them first if needed)."""
+    shas = list(dict.fromkeys(shas))
+    index_sync(encoder_id, shas)
+    rows = SearchVector.objects.filter(space=space_id(encoder_id), sha256__in=shas).values_list(
+        "sha256", "vector"
+    )
+    return {sha: np.frombuffer(bytes(v), dtype="<f4").copy() for sha, v in rows}
+
+
+# --- the exact numpy path -------------------------------------------------------------------
+
+
+@dataclass
+class _Matrix:
+    max_id: int
+    count: int
+    shas: list[str]
+    rows: dict[str, int]
+    matrix: np.ndarray
+
+
+_matrices: dict[tuple[str, str], _Matrix] = {}
+_lock = threading.Lock()
+
+
+def reset_cache() -> None:
+    """Forget the per-process matrices (tests roll rows back; production never deletes)."""
+    with _lock:
+        _matrices.clear()
+        _pgvector.clear()
+        _ensured.clear()
+
+
+def _matrix(space: str, using: str = "default") -> _Matrix:
+    qs = SearchVector.objects.using(using).filter(space=space)
+    stats = qs.aggregate(max_id=Max("id"))
+    max_id = stats["max_id"] or 0
+    key = (f"{using}:{connections[using].settings_dict.get('NAME')}", space)
+    with _lock:
+        cached = _matrices.get(key)
+        if cached is not None and cached.max_id == max_id:
+            return cached
+        if cached is not None and cached.max_id < max_id:
+            new = list(qs.filter(id__gt=cached.max_id).values_list("sha256", "vector"))
+            shas = cached.shas + [s for s, _ in new]
+            matrix = np.concatenate([cached.matrix, from_bytes([v for _, v in new])])
+        else:
+            rows = list(qs.order_by("id").values_list("sha256", "vector"))
+            shas = [s for s, _ in rows]
+            matrix = from_bytes([v for _, v in rows])
+        built = _Matrix(max_id, len(shas), shas, {s: i for i, s in enumerate(shas)}, matrix)
+        _matrices[key] = built
+        return built
+
+
+# --- queries --------------------------------------------------------------------------------
+
+
+def nearest(
+    encoder_id: str,
+    query: np.ndarray,
+    visible_shas: QuerySet,
+    *,
+    k: int = 20,
+    exact: bool = False,
+    using: str = "default",
+) -> list[Neighbour]:
+    """The k visible images nearest ``query`` (a search vector), nearest first.
+
+    ``visible_shas`` is a queryset of sha256 values (what the user may see); nothing
+    outside it is ever returned. ``exact`` forces a full scan (the benchmark's truth)."""
+    space = space_id(encoder_id)
+    query = np.asarray(query, dtype=np.float32).reshape(-1)
+    if pgvector_enabled(using):
+        return _nearest_pg(space, query, visible_shas, k=k, exact=exact, using=using)
+    m = _matrix(space, using)
+    if m.count == 0:
+        return []
+    if m.matrix.shape[1] != query.shape[0]:
+        raise ValueError(
+            f"query has {query.shape[0]} values, the {space} index {m.matrix.shape[1]}"
+        )
+    rows = np.fromiter((m.rows[s] for s in set(visible_shas) if s in m.rows), dtype=np.int64)
+    idx, dist = exact_nearest(m.matrix, query, k, rows=rows)
+    return [Neighbour(m.shas[i], float(d)) for i, d in zip(idx, dist, strict=True)]
+
+
+def _nearest_pg(
+    space: str, query: np.ndarray, visible_shas: QuerySet, *, k: int, exact: bool, using: str
+) -> list[Neighbour]:
+    dim = int(query.shape[0])
+    ensure_hnsw(space, dim, using)
+    visible_sql, visible_params = visible_shas.query.sql_with_params()
+    distance = f"(sv.embedding::vector({dim}) <-> %s::vector({dim}))"
+    # "+ 0" hides the expression from the planner: a sequential, exact scan.
+    order = f"{distance} + 0" if exact else distance
+    sql = (
+        f"SELECT sv.sha256, {distance} FROM taste_searchvector sv "
+        f"WHERE sv.space = {_space_sql(space)} AND sv.sha256 IN ({visible_sql}) "
+        f"ORDER BY {order} LIMIT %s"
+    )
+    literal = _literal(query)
+    with transaction.atomic(using=using), connections[using].cursor() as cursor:
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {HNSW_EF_SEARCH}")
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute(f"SET LOCAL hnsw.max_scan_tuples = {HNSW_MAX_SCAN_TUPLES}")
+        cursor.execute(sql, [literal, *visible_params, literal, k])
+        rows = cursor.fetchall()
+    # relaxed_order may return neighbours slightly out of order: sort them.
+    out = sorted((Neighbour(sha, float(d)) for sha, d in rows), key=lambda n: n.distance)
+    return out
