@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from moodboards.access import User
@@ -35,8 +36,9 @@ WHY_TERMS = 6  # keywords of the profile checked per ranked image
 EMBED_ON_SEARCH = 48
 
 
-class SearchError(ValueError):
-    """A reason the user can act on (nothing indexed yet, a bad threshold, ...)."""
+class SearchError(ValidationError):
+    """A reason the user can act on (a bad threshold, an unknown sub-style, ...): the
+    pages show it and the API answers 400 with it."""
 
 
 @dataclass

@@ -12,7 +12,7 @@ from django.db import connection
 from moodboards.models import BoardImage
 from taste import search_index
 from taste.models import SearchVector
-from taste.vectors import exact_nearest, scores, distance_for_score, space_id
+from taste.vectors import distance_for_score, exact_nearest, scores, space_id
 
 SPACE_ENCODER = "bench-encoder"
 
@@ -21,7 +21,7 @@ def test_exact_nearest_matches_brute_force():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((500, 16)).astype(np.float32)
     q = rng.standard_normal(16).astype(np.float32)
-    idx, dist = exact_nearest(x, q, 10)
+    idx, _ = exact_nearest(x, q, 10)
     truth = np.argsort(np.linalg.norm(x - q, axis=1))[:10]
     assert list(idx) == list(truth)
     rows = np.arange(0, 500, 7)
