@@ -21,6 +21,7 @@ from moodboards.access import User
 from moodboards.models import Board, BoardImage, ImageStatus
 
 from .descriptors import Descriptors
+from .document import TasteProfileData
 from .encoders import DEFAULT_ENCODER_ID
 from .models import ImageEmbedding, TasteProfile
 from .search_index import index_sync, nearest, vectors_for
@@ -154,34 +155,45 @@ def similar_to_image(
 class ProfileTarget:
     """A profile version (or one sub-style) as points in the search space."""
 
-    profile: TasteProfile
+    doc: TasteProfileData
     cluster: int | None
     centroids: np.ndarray  # (k, d), one per sub-style considered
     indices: list[int]  # which sub-style each row is
 
     @classmethod
-    def of(cls, profile: TasteProfile, cluster: int | None = None) -> ProfileTarget:
-        doc = profile.document
+    def from_vectors(
+        cls,
+        doc: TasteProfileData,
+        cluster: int | None,
+        vectors: dict[str, np.ndarray],
+        weights: dict[str, float] | None = None,
+    ) -> ProfileTarget:
+        """``vectors``: image key -> search vector of the images the profile was built
+        from; ``weights``: steering weights (members weighted, as generation does)."""
         if cluster is not None and not doc.has_sub_style(cluster):
             raise SearchError(f"This profile has no sub-style {cluster + 1}.")
+        weights = weights or {}
         chosen = [cluster] if cluster is not None else [c.index for c in doc.clusters]
-        sha_of = {k: v["sha256"] for k, v in profile.images.items()}
-        vectors = vectors_for(SEARCH_ENCODER, sha_of.values())
-        weights = (profile.data.get("extra", {}).get("steering") or {}).get("weights", {})
         rows, indices = [], []
         for index in chosen:
-            members = [m for m in doc.clusters[index].members if sha_of.get(m) in vectors]
-            if not members:
-                continue
+            members = [m for m in doc.clusters[index].members if m in vectors]
             w = np.array([max(float(weights.get(m, 1.0)), 0.0) for m in members])
-            if w.sum() <= 0:
+            if not members or w.sum() <= 0:
                 continue
-            stack = np.stack([vectors[sha_of[m]] for m in members])
+            stack = np.stack([vectors[m] for m in members])
             rows.append((w[:, None] * stack).sum(0) / w.sum())
             indices.append(index)
         if not rows:
             raise SearchError("The profile's images are no longer in the embedding cache.")
-        return cls(profile, cluster, np.stack(rows).astype(np.float32), indices)
+        return cls(doc, cluster, np.stack(rows).astype(np.float32), indices)
+
+    @classmethod
+    def of(cls, profile: TasteProfile, cluster: int | None = None) -> ProfileTarget:
+        sha_of = {k: v["sha256"] for k, v in profile.images.items()}
+        by_sha = vectors_for(SEARCH_ENCODER, sha_of.values())
+        vectors = {k: by_sha[sha] for k, sha in sha_of.items() if sha in by_sha}
+        weights = (profile.data.get("extra", {}).get("steering") or {}).get("weights", {})
+        return cls.from_vectors(profile.document, cluster, vectors, weights)
 
     def fit(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(score, best sub-style) per row of ``vectors``."""
@@ -191,11 +203,10 @@ class ProfileTarget:
         return s, np.asarray(self.indices)[best]
 
 
-def explain(profile: TasteProfile, cluster: int | None, desc: Descriptors) -> tuple[list, list]:
+def explain(doc: TasteProfileData, cluster: int | None, desc: Descriptors) -> tuple[list, list]:
     """The profile's measured keywords this image agrees and disagrees with, each as
     "term: measurement value (rule)"."""
     vocab = load_vocabulary().by_name
-    doc = profile.document
     keywords = doc.clusters[cluster].keywords if cluster is not None else doc.keywords
     agree, disagree = [], []
     values = {f: np.array([getattr(desc, f)]) for f in Descriptors.VECTOR_FIELDS}
@@ -217,7 +228,7 @@ def rank_vectors(
     s, best = target.fit(vectors)
     out = []
     for score, sub, desc in zip(s, best, descriptors, strict=True):
-        agree, disagree = explain(target.profile, target.cluster, desc)
+        agree, disagree = explain(target.doc, target.cluster, desc)
         out.append((round(float(score), 4), int(sub), agree, disagree))
     return out
 
