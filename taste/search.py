@@ -112,8 +112,8 @@ def _hits_for(user: User, neighbours, min_score: float, limit: int, skip: set[st
     return hits[:limit]
 
 
-def _visible_shas(user: User) -> QuerySet:
-    return visible_images(user).values_list("sha256", flat=True)
+def visible_shas(user: User) -> QuerySet:
+    return visible_images(user).order_by().values_list("sha256", flat=True)
 
 
 def unindexed(user: User) -> QuerySet[BoardImage]:
@@ -129,7 +129,7 @@ def _prepare_library(user: User) -> QuerySet:
     pending = list(unindexed(user).order_by("-id")[:EMBED_ON_SEARCH])
     if pending:
         ensure_embedded(pending)
-    visible = _visible_shas(user)
+    visible = visible_shas(user)
     index_sync(SEARCH_ENCODER, visible)
     return visible
 

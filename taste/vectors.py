@@ -84,22 +84,35 @@ def distance_for_score(score: float, *, absolute: bool = True) -> float:
 
 
 def exact_nearest(
-    matrix: np.ndarray, query: np.ndarray, k: int, rows: np.ndarray | None = None
+    matrix: np.ndarray,
+    query: np.ndarray,
+    k: int,
+    rows: np.ndarray | None = None,
+    norms: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(row indices, distances) of the k rows of ``matrix`` nearest ``query``, nearest
-    first; ``rows`` restricts the search to those rows (what the user may see)."""
+    first; ``rows`` restricts the search to those rows (what the user may see);
+    ``norms`` are the rows' squared lengths, when the caller keeps them."""
+    q = np.asarray(query, dtype=np.float32).reshape(-1)
     if rows is not None:
         rows = np.asarray(rows, dtype=np.int64)
-        sub = matrix[rows]
-    else:
-        sub = matrix
-    if len(sub) == 0 or k <= 0:
+    n = len(matrix) if rows is None else len(rows)
+    if n == 0 or k <= 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    q = np.asarray(query, dtype=np.float32).reshape(-1)
-    # |a-b|^2 = |a|^2 - 2ab + |b|^2: one matrix-vector product for the whole library.
-    d2 = np.einsum("ij,ij->i", sub, sub) - 2.0 * (sub @ q) + float(q @ q)
-    k = min(k, len(sub))
-    top = np.argpartition(d2, k - 1)[:k] if k < len(sub) else np.arange(len(sub))
+    # |a-b|^2 = |a|^2 - 2ab + |b|^2: one matrix-vector product. When most rows are
+    # visible it is cheaper to score them all and pick the visible ones than to copy
+    # the visible rows out first.
+    if rows is not None and len(rows) * 4 < len(matrix):
+        sub = matrix[rows]
+        sub_norms = norms[rows] if norms is not None else np.einsum("ij,ij->i", sub, sub)
+        d2 = sub_norms - 2.0 * (sub @ q) + float(q @ q)
+    else:
+        all_norms = norms if norms is not None else np.einsum("ij,ij->i", matrix, matrix)
+        d2 = all_norms - 2.0 * (matrix @ q) + float(q @ q)
+        if rows is not None:
+            d2 = d2[rows]
+    k = min(k, n)
+    top = np.argpartition(d2, k - 1)[:k] if k < n else np.arange(n)
     top = top[np.argsort(d2[top], kind="stable")]
     dist = np.sqrt(np.maximum(d2[top], 0.0)).astype(np.float32)
     return (rows[top] if rows is not None else top), dist
