@@ -103,3 +103,13 @@ def test_steer_from_the_profile_page(client, library, alice, carol):
     r = client.post(url, {"image": next(iter(profile.images)), "weight": "9"}, follow=True)
     assert "from -2 to 2" in _names(r) or "-2 to 2" in _names(r)
     assert TasteProfile.objects.filter(board=library.board).count() == 3
+
+
+def test_the_generate_page_takes_a_profile_code(client, library, alice, charlie):
+    code = library.profile.code
+    client.force_login(alice)
+    r = client.get(reverse("generation_new"), {"profile": code})
+    assert r.status_code == 200
+    assert f'value="{library.profile.pk}" selected>' in _names(r)
+    client.force_login(charlie)
+    assert client.get(reverse("generation_new"), {"profile": code}).status_code == 404
