@@ -87,6 +87,8 @@ def _space_sql(space: str) -> str:
 
 
 _ensured: set[tuple[str, str, int]] = set()
+# (space, visibility query, k) -> how many HNSW candidates the last search needed.
+_widths: dict[tuple, int] = {}
 
 
 def ensure_hnsw(space: str, dim: int, using: str = "default") -> None:
@@ -193,6 +195,7 @@ def reset_cache() -> None:
         _matrices.clear()
         _pgvector.clear()
         _ensured.clear()
+        _widths.clear()
 
 
 def _matrix(space: str, using: str = "default") -> _Matrix:
@@ -283,7 +286,11 @@ def _nearest_pg(
     distance = f"(sv.embedding::vector({dim}) <-> %s::vector({dim}))"
     if exact:
         return _exact_pg(space, distance, literal, visible_shas, k, using)
-    candidates = max(4 * k, 40)
+    # Start as wide as this user's last search had to go (a user who sees a tenth of
+    # the library needs ~10x the candidates every time).
+    visible_sql, visible_params = visible_shas.query.sql_with_params()
+    width_key = (space, visible_sql, tuple(visible_params), k)
+    candidates = max(4 * k, 40, _widths.get(width_key, 0))
     while True:
         sql = (
             f"SELECT sv.sha256, {distance} FROM taste_searchvector sv "
@@ -300,6 +307,9 @@ def _nearest_pg(
         shown = set(visible_shas.filter(sha256__in=[sha for sha, _ in rows]))
         found = [Neighbour(sha, float(d)) for sha, d in rows if sha in shown]
         if len(found) >= k or len(rows) < candidates:
+            _widths[width_key] = candidates
+            if len(_widths) > 10_000:
+                _widths.clear()
             break  # enough, or the whole space was scanned
         if candidates >= MAX_CANDIDATES:
             return _exact_pg(space, distance, literal, visible_shas, k, using)
