@@ -61,6 +61,9 @@ def profile_by_ref_for_user(user: User, ref: int | str) -> TasteProfile:
     if isinstance(ref, str) and ref.strip().lower().startswith("tb-"):
         return profile_by_code_for_user(user, ref)
     try:
-        return profile_by_id_for_user(user, int(ref))
+        profile_id = int(ref)
     except (TypeError, ValueError):
         raise Http404("Not found") from None
+    if not 1 <= profile_id <= 2**63 - 1:  # no database row has it (and PostgreSQL would fail)
+        raise Http404("Not found")
+    return profile_by_id_for_user(user, profile_id)

@@ -82,6 +82,10 @@ def test_rank_a_board_by_code_with_why(library, alice, charlie):
     assert r.status_code == 404
     r = api(alice).post(f"/api/profiles/{code}/rank/", {}, format="json")
     assert r.status_code == 400
+    for ref in ("99999999999999999999999", "tb-000000", "0"):
+        assert api(alice).get(f"/api/profiles/{ref}/").status_code == 404
+    r = api(alice).get(f"/api/profiles/{code}/")
+    assert r.status_code == 200 and r.json()["id"] == library.profile.pk
 
 
 def test_rank_uploaded_files_stores_nothing(library, alice):

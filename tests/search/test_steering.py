@@ -125,5 +125,6 @@ def test_profile_codes_are_short_and_access_checked(library, alice, carol, charl
     for ref in (code, library.profile.pk):
         with pytest.raises(Http404):
             profile_by_ref_for_user(charlie, ref)
-    with pytest.raises(Http404):
-        profile_by_ref_for_user(alice, "tb-zzzzzz")
+    for ref in ("tb-zzzzzz", "99999999999999999999999", "-1", "abc"):
+        with pytest.raises(Http404):
+            profile_by_ref_for_user(alice, ref)
