@@ -36,6 +36,9 @@ WHY_TERMS = 6  # keywords of the profile checked per ranked image
 # of them on the way (about 50 ms each); the rest wait for their board's analysis.
 EMBED_ON_SEARCH = 48
 FIT_NEIGHBOURS = 3
+# Never-analysed images one ranking embeds on the way (~50 ms each); the rest are left
+# out of the answer until their board is analysed.
+RANK_EMBED_LIMIT = 100
 
 
 class SearchError(ValidationError):
@@ -76,18 +79,31 @@ def _check(limit: int, min_score: float) -> None:
         raise SearchError("The threshold is a score between 0 and 1.")
 
 
-def ensure_embedded(images: Sequence[BoardImage]) -> None:
-    """Embed (and cache) images that were never analysed, so they can be searched for."""
+def ensure_embedded(images: Sequence[BoardImage], *, limit: int | None = None) -> None:
+    """Embed (and cache) images that were never analysed, so they can be searched for;
+    at most ``limit`` of them in this call (a request should not embed a whole board)."""
     have = set(
         ImageEmbedding.objects.filter(
             encoder_id=SEARCH_ENCODER, sha256__in=[i.sha256 for i in images]
         ).values_list("sha256", flat=True)
     )
-    missing = [i for i in images if i.sha256 not in have]
+    from django.core.cache import cache
+
+    # A file that could not be read is not retried by every search for a day.
+    unreadable = cache.get_many([f"tb-unreadable:{i.sha256}" for i in images])
+    missing = [
+        i for i in images if i.sha256 not in have and f"tb-unreadable:{i.sha256}" not in unreadable
+    ]
+    if limit is not None:
+        missing = missing[:limit]
     if missing:
         from .services import embed_images_cached
 
-        embed_images_cached(missing, encoder_id=SEARCH_ENCODER)
+        items, _ = embed_images_cached(missing, encoder_id=SEARCH_ENCODER)
+        done = {it.key for it in items}
+        failed = {f"tb-unreadable:{i.sha256}": 1 for i in missing if str(i.pk) not in done}
+        if failed:
+            cache.set_many(failed, timeout=24 * 3600)
 
 
 def _hits_for(user: User, neighbours, min_score: float, limit: int, skip: set[str]) -> list[Hit]:
@@ -126,9 +142,9 @@ def unindexed(user: User) -> QuerySet[BoardImage]:
 def _prepare_library(user: User) -> QuerySet:
     """The visible hashes, with a first batch of never-analysed images embedded and
     everything embedded in the index."""
-    pending = list(unindexed(user).order_by("-id")[:EMBED_ON_SEARCH])
+    pending = list(unindexed(user).order_by("-id")[: EMBED_ON_SEARCH * 2])
     if pending:
-        ensure_embedded(pending)
+        ensure_embedded(pending, limit=EMBED_ON_SEARCH)
     visible = visible_shas(user)
     index_sync(SEARCH_ENCODER, visible)
     return visible
@@ -250,7 +266,7 @@ def rank_images(
     """Board images (already access-checked) by fit to a profile version or one of its
     sub-styles, best first, with the measurements that agree and disagree."""
     target = ProfileTarget.of(profile, cluster)
-    ensure_embedded(images)
+    ensure_embedded(images, limit=RANK_EMBED_LIMIT)
     shas = [i.sha256 for i in images]
     vectors = vectors_for(SEARCH_ENCODER, shas)
     extra = dict(

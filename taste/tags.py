@@ -53,10 +53,10 @@ def _embeddings(shas: list[str]) -> tuple[list[str], np.ndarray]:
     return [s for s, _ in rows], matrix
 
 
-def _mediums(images: list[BoardImage]) -> dict[int, str]:
+def _mediums(board_ids: set[int]) -> dict[int, str]:
     """Image id -> the medium of its sub-style in its board's latest profile."""
     out: dict[int, str] = {}
-    for board_id in {i.board_id for i in images}:
+    for board_id in board_ids:
         latest = TasteProfile.objects.filter(board_id=board_id).order_by("-version").first()
         if latest is None:
             continue
@@ -85,7 +85,7 @@ def auto_tags(images: list[BoardImage]) -> dict[int, list[str]]:
             out[image.pk] = [
                 t for t, m in sorted(carried, key=lambda x: -x[1]) if m >= TAG_MIN_MEMBERSHIP
             ]
-    for image_id, medium in _mediums(images).items():
+    for image_id, medium in _mediums({i.board_id for i in images}).items():
         if image_id in out and medium not in out[image_id]:
             out[image_id].insert(0, medium)
     return out
@@ -121,31 +121,44 @@ def search_keyword(*, user: User, term: str, limit: int = 48) -> list[Hit]:
     if not 1 <= limit <= MAX_RESULTS:
         raise SearchError(f"Ask for 1 to {MAX_RESULTS} results.")
     vocab = load_vocabulary().by_name
-    images = list(visible_images(user).select_related("board"))
+    # Ids and hashes only: a library of 100,000 images is not loaded as objects.
+    rows = list(visible_images(user).order_by().values_list("id", "sha256", "board_id"))
+    visible_ids = {r[0] for r in rows}
     score: dict[int, float] = {}
     rule = vocab.get(term)
     if rule is not None and rule.licensed:
-        shas, matrix = _embeddings(list({i.sha256 for i in images}))
+        shas, matrix = _embeddings(list({r[1] for r in rows}))
         if shas:
             by_sha = dict(zip(shas, rule.membership(_columns(matrix)), strict=True))
-            for image in images:
-                value = float(by_sha.get(image.sha256, 0.0))
+            for image_id, sha, _ in rows:
+                value = float(by_sha.get(sha, 0.0))
                 if value >= TAG_MIN_MEMBERSHIP:
-                    score[image.pk] = value
-    for image_id, medium in _mediums(images).items():
-        if medium == term:
+                    score[image_id] = value
+    for image_id, medium in _mediums({r[2] for r in rows}).items():
+        if medium == term and image_id in visible_ids:
             score[image_id] = 1.0
-    tagged = ImageTag.objects.filter(term=term, image__in=[i.pk for i in images])
+    tagged = ImageTag.objects.filter(term=term, image__in=visible_images(user).values("id"))
     for image_id in tagged.values_list("image_id", flat=True):
         score[image_id] = 1.0
-    if not score and term not in vocab and not tagged.exists():
+    if not score and term not in vocab:
         raise SearchError(
             f"“{term}” is neither a keyword of the vocabulary nor a tag on your images."
         )
-    by_id = {i.pk: i for i in images}
-    hits = [Hit(image=by_id[k], score=round(v, 4)) for k, v in score.items()]
-    hits.sort(key=lambda h: (-h.score, h.image.pk))
-    return hits[:limit]
+    return _top_hits(score, limit)
+
+
+def _top_hits(
+    score: dict[int, float], limit: int, notes: dict[int, list[str]] | None = None
+) -> list[Hit]:
+    """The best ``limit`` scores as Hits, fetching only those images."""
+    top = sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    images = BoardImage.objects.select_related("board").in_bulk([k for k, _ in top])
+    notes = notes or {}
+    return [
+        Hit(image=images[k], score=round(v, 4), agree=notes.get(k, []))
+        for k, v in top
+        if k in images
+    ]
 
 
 @dataclass
@@ -169,11 +182,11 @@ def search_colour(
     if not 1 <= limit <= MAX_RESULTS:
         raise SearchError(f"Ask for 1 to {MAX_RESULTS} results.")
     target = hex_to_lab("#" + match.group(1))
-    images = list(visible_images(user).select_related("board"))
+    rows = list(visible_images(user).order_by().values_list("id", "sha256"))
     palettes = {
         sha: (lab, share)
         for sha, lab, share in ImageEmbedding.objects.filter(
-            encoder_id=DEFAULT_ENCODER_ID, sha256__in={i.sha256 for i in images}
+            encoder_id=DEFAULT_ENCODER_ID, sha256__in=visible_images(user).values("sha256")
         ).values_list(
             "sha256", "extra__descriptors__palette_lab", "extra__descriptors__palette_share"
         )
@@ -185,10 +198,6 @@ def search_colour(
         near = de <= max_delta_e
         if near.any():
             found[sha] = ColourMatch(float(de.min()), float(np.asarray(share)[near].sum()))
-    hits = []
-    for image in images:
-        m = found.get(image.sha256)
-        if m is not None:
-            hits.append(Hit(image=image, score=round(m.share, 4), agree=[f"ΔE {m.delta_e:.1f}"]))
-    hits.sort(key=lambda h: (-h.score, h.image.pk))
-    return hits[:limit]
+    score = {image_id: found[sha].share for image_id, sha in rows if sha in found}
+    notes = {image_id: [f"ΔE {found[sha].delta_e:.1f}"] for image_id, sha in rows if sha in found}
+    return _top_hits(score, limit, notes)

@@ -91,3 +91,24 @@ def test_bad_limits_are_refused(library, alice):
         search.similar_to_image(user=alice, image=library.pixel[0], limit=0)
     with pytest.raises(SearchError):
         search.similar_to_image(user=alice, image=library.pixel[0], min_score=2)
+
+
+def test_an_unreadable_image_is_left_out_and_not_retried(library, alice, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    from moodboards import services
+
+    from .conftest import REAL
+
+    path = sorted((REAL / "flat_vector").iterdir())[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.board_add_image(
+            board=library.lines, user=alice, name=path.name, data=path.read_bytes()
+        )
+    image = search.BoardImage.objects.get(pk=result.image_id)
+    image.original.storage.delete(image.original.name)
+    image.display.storage.delete(image.display.name)
+    hits = search.similar_to_image(user=alice, image=library.pixel[0], limit=50)
+    assert image.pk not in {h.image.pk for h in hits}
+    assert cache.get(f"tb-unreadable:{image.sha256}") == 1
+    assert search.unindexed(alice).filter(pk=image.pk).exists()
