@@ -113,3 +113,21 @@ def test_the_generate_page_takes_a_profile_code(client, library, alice, charlie)
     assert f'value="{library.profile.pk}" selected>' in _names(r)
     client.force_login(charlie)
     assert client.get(reverse("generation_new"), {"profile": code}).status_code == 404
+
+
+def test_the_admin_lists_search_vectors_tags_and_codes(client, library, alice, make_user):
+    from taste import search, tags
+
+    tags.tag_add(image=library.photos[0], user=alice, term="hero")
+    search.similar_to_image(user=alice, image=library.pixel[0], limit=5)  # fills the index
+    root = make_user("root")
+    root.is_staff = root.is_superuser = True
+    root.save(update_fields=["is_staff", "is_superuser"])
+    client.force_login(root)
+    for name in ("searchvector", "imagetag", "tasteprofile"):
+        r = client.get(reverse(f"admin:taste_{name}_changelist"))
+        assert r.status_code == 200, name
+    assert library.profile.code in _names(
+        client.get(reverse("admin:taste_tasteprofile_changelist"))
+    )
+    assert "hero" in _names(client.get(reverse("admin:taste_imagetag_changelist")))

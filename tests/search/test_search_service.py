@@ -93,7 +93,9 @@ def test_bad_limits_are_refused(library, alice):
         search.similar_to_image(user=alice, image=library.pixel[0], min_score=2)
 
 
-def test_an_unreadable_image_is_left_out_and_not_retried(library, alice, django_capture_on_commit_callbacks):
+def test_an_unreadable_image_is_left_out_and_not_retried(
+    library, alice, django_capture_on_commit_callbacks
+):
     from django.core.cache import cache
 
     from moodboards import services
