@@ -10,6 +10,7 @@ has, whichever encoder its profile used.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,7 +31,8 @@ from .vocabulary import load_vocabulary
 
 SEARCH_ENCODER = DEFAULT_ENCODER_ID
 MAX_RESULTS = 200
-OFF_TASTE_SCORE = 0.35  # below this fit an image on the board is flagged as off-taste
+OFF_TASTE_SCORE = 0.35  # below this fit an image on the board is flagged as off-taste...
+OFF_TASTE_RELATIVE = 0.5  # ...if also below half the profile's own images' median fit
 WHY_TERMS = 6  # keywords of the profile checked per ranked image
 # Images never analysed have no embedding yet: a library search embeds up to this many
 # of them on the way (about 50 ms each); the rest wait for their board's analysis.
@@ -222,8 +224,19 @@ class ProfileTarget:
         columns = []
         for members in self.members:
             d = np.linalg.norm(vectors[:, None, :] - members[None, :, :], axis=2)
-            k = min(FIT_NEIGHBOURS, members.shape[0])
-            columns.append(np.sort(d, axis=1)[:, :k].mean(1))
+            # Leave one out: an image of the profile is not its own neighbour (else every
+            # image of the board would fit it, and none would ever be off-taste). A
+            # sub-style of that one image alone still fits it (distance 0).
+            self_match = d < 1e-6
+            alone = self_match.all(axis=1)
+            d = np.where(self_match, np.inf, d)
+            k = min(FIT_NEIGHBOURS, max(members.shape[0] - 1, 1))
+            nearest = np.sort(d, axis=1)[:, :k]
+            nearest = np.where(np.isinf(nearest), np.nan, nearest)
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: handled below
+                mean = np.nanmean(nearest, axis=1)
+            columns.append(np.where(alone | np.isnan(mean), 0.0, mean))
         d = np.stack(columns, axis=1)
         best = np.argmin(d, axis=1)
         s = scores(d[np.arange(len(vectors)), best], absolute=_absolute())
@@ -306,10 +319,17 @@ def rank_pil_images(
 
 
 def off_taste(*, profile: TasteProfile, board: Board) -> list[Hit]:
-    """The board's images that don't fit the profile (worst first)."""
+    """The board's images that don't fit the profile (worst first): those scoring below
+    OFF_TASTE_SCORE and below half of what the profile's own images typically score
+    (each against the others): a loose, mixed board is judged by its own spread."""
     images = list(board.images.filter(status=ImageStatus.READY))
     hits = rank_images(profile=profile, images=images)
-    return sorted([h for h in hits if h.score < OFF_TASTE_SCORE], key=lambda h: h.score)
+    own = {v["sha256"] for v in profile.images.values()}
+    member_scores = [h.score for h in hits if h.image.sha256 in own]
+    limit = OFF_TASTE_SCORE
+    if member_scores:
+        limit = min(limit, OFF_TASTE_RELATIVE * float(np.median(member_scores)))
+    return sorted([h for h in hits if h.score < limit], key=lambda h: h.score)
 
 
 def more_like_sub_style(

@@ -114,3 +114,11 @@ def test_an_unreadable_image_is_left_out_and_not_retried(
     assert image.pk not in {h.image.pk for h in hits}
     assert cache.get(f"tb-unreadable:{image.sha256}") == 1
     assert search.unindexed(alice).filter(pk=image.pk).exists()
+
+
+def test_a_boards_own_images_are_not_their_own_neighbours(library):
+    # Ranked against its own profile, each image is compared with the others: the scores
+    # spread out instead of every member scoring near 1.
+    ranked = search.rank_images(profile=library.profile, images=library.pixel + library.photos)
+    assert min(h.score for h in ranked) < 0.9
+    assert len({round(h.score, 2) for h in ranked}) > 3
