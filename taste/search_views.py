@@ -21,10 +21,12 @@ from moodboards.models import Board, Role
 from . import search as taste_search
 from . import steering, tags
 from .access import profile_by_code_for_user, profile_for_user
+from .models import TasteProfile
 from .search_index import backend_name
 from .vocabulary import load_vocabulary
 
 MAX_RANK_UPLOADS = 50
+MAX_RANK_IMAGES = 200
 
 
 def _float(value: str | None, default: float, lo: float, hi: float) -> float:
@@ -106,6 +108,16 @@ def search_page(request: HttpRequest) -> HttpResponse:
         status = 400
     ctx["hits"] = hits
     ctx["pending"] = taste_search.unindexed(request.user).count()
+    if hits:
+        # "Rank these results by a profile": the profiles the user can see, newest first.
+        ctx["rank_profiles"] = list(
+            TasteProfile.objects.filter(
+                board__team__memberships__user_id=request.user.pk, board__archived_at__isnull=True
+            )
+            .select_related("board")
+            .order_by("board__title", "-version")[:100]
+        )
+        ctx["hit_ids"] = ",".join(str(h.image.pk) for h in hits)
     return render(request, "taste/search.html", ctx, status=status)
 
 
@@ -134,6 +146,16 @@ def profile_rank(request: HttpRequest, board_id: int, version: int) -> HttpRespo
             ctx["ranked_files"] = taste_search.rank_pil_images(
                 profile=profile, named=_read_uploads(files), cluster=cluster
             )
+        elif request.GET.get("images"):
+            ids = [_int(v) for v in request.GET["images"].split(",")[:MAX_RANK_IMAGES]]
+            if None in ids:
+                raise ValidationError("Image ids are whole numbers, separated by commas.")
+            ctx["hits"] = taste_search.rank_images(
+                profile=profile,
+                images=[access.image_by_id_for_user(request.user, i) for i in dict.fromkeys(ids)],
+                cluster=cluster,
+            )
+            ctx["ranked_results"] = True
         elif _int(request.GET.get("board")):
             other, _ = access.board_for_user(request.user, _int(request.GET["board"]))
             ctx["ranked_board"] = other
@@ -208,3 +230,13 @@ def image_tag(request: HttpRequest, board_id: int, image_id: int) -> HttpRespons
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect(f"{reverse('search')}?similar={image.pk}")
+
+
+@login_required
+@require_http_methods(["GET"])
+def rank_results(request: HttpRequest) -> HttpResponse:
+    """The search page's "rank these results by": to the chosen profile's rank page."""
+    profile = profile_by_code_for_user(request.user, request.GET.get("profile", ""))
+    url = reverse("profile_rank", args=[profile.board_id, profile.version])
+    images = ",".join(v for v in request.GET.get("images", "").split(",") if v.isdigit())
+    return redirect(f"{url}?images={images}")

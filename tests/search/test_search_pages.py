@@ -131,3 +131,18 @@ def test_the_admin_lists_search_vectors_tags_and_codes(client, library, alice, m
         client.get(reverse("admin:taste_tasteprofile_changelist"))
     )
     assert "hero" in _names(client.get(reverse("admin:taste_imagetag_changelist")))
+
+
+def test_rank_a_search_result_by_a_profile(client, library, alice, charlie):
+    client.force_login(alice)
+    r = client.get(reverse("search"), {"similar": library.line_art[0].pk})
+    assert r.status_code == 200 and "Rank these results by" in _names(r)
+    ids = ",".join(str(i.pk) for i in library.line_art[1:4])
+    r = client.get(reverse("rank_results"), {"profile": library.profile.code, "images": ids},
+                   follow=True)  # fmt: skip
+    assert r.status_code == 200 and "Your search results" in _names(r)
+    assert all(i.original_name in _names(r) for i in library.line_art[1:4])
+    url = reverse("profile_rank", args=[library.board.pk, library.profile.version])
+    assert client.get(url, {"images": "1,x"}).status_code == 400
+    # An image of charlie's in the list: not found, nothing ranked.
+    assert client.get(url, {"images": str(library.paintings[0].pk)}).status_code == 404
