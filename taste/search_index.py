@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connections, transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Count, Max, QuerySet
 
 from .models import ImageEmbedding, SearchVector
 from .vectors import exact_nearest, from_bytes, search_space, space_id, to_bytes
@@ -200,21 +200,26 @@ def reset_cache() -> None:
 
 def _matrix(space: str, using: str = "default") -> _Matrix:
     qs = SearchVector.objects.using(using).filter(space=space)
-    stats = qs.aggregate(max_id=Max("id"))
-    max_id = stats["max_id"] or 0
+    stats = qs.aggregate(max_id=Max("id"), n=Count("id"))
+    max_id, count = stats["max_id"] or 0, stats["n"]
     key = (f"{using}:{connections[using].settings_dict.get('NAME')}", space)
     with _lock:
         cached = _matrices.get(key)
-        if cached is not None and cached.max_id == max_id:
+        if cached is not None and cached.max_id == max_id and cached.count == count:
             return cached
+        fresh = True
         if cached is not None and cached.max_id < max_id:
             new = list(
                 qs.filter(id__gt=cached.max_id).order_by("id").values_list("id", "sha256", "vector")
             )
-            ids = np.concatenate([cached.ids, np.array([r[0] for r in new], dtype=np.int64)])
-            shas = cached.shas + [r[1] for r in new]
-            matrix = np.concatenate([cached.matrix, from_bytes([r[2] for r in new])])
-        else:
+            # Only rows past the last id arrived (two processes indexing at once can
+            # commit a lower id later: then the counts differ and everything is re-read).
+            if cached.count + len(new) == count:
+                fresh = False
+                ids = np.concatenate([cached.ids, np.array([r[0] for r in new], dtype=np.int64)])
+                shas = cached.shas + [r[1] for r in new]
+                matrix = np.concatenate([cached.matrix, from_bytes([r[2] for r in new])])
+        if fresh:
             rows = list(qs.order_by("id").values_list("id", "sha256", "vector"))
             ids = np.array([r[0] for r in rows], dtype=np.int64)
             shas = [r[1] for r in rows]

@@ -66,3 +66,28 @@ def test_database_index_agrees_with_exact_and_filters():
     assert np.allclose([n.distance for n in exact], truth_d, atol=1e-3)
     assert len({n.sha256 for n in approx} & {n.sha256 for n in exact}) >= 9
     assert not BoardImage.objects.exists()  # nothing here depends on boards
+
+
+@pytest.mark.django_db
+def test_the_numpy_matrix_follows_rows_added_out_of_order():
+    """A row committed with a lower id than one already read (two workers indexing at
+    once) is still found: the per-process matrix notices the count and re-reads."""
+    if search_index.pgvector_enabled():
+        pytest.skip("the numpy path only")
+    space = space_id(SPACE_ENCODER)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 8)).astype(np.float32)
+    shas = [hashlib.sha256(f"o{i}".encode()).hexdigest() for i in range(3)]
+    rows = [
+        SearchVector(sha256=s, space=space, vector=v.astype("<f4").tobytes())
+        for s, v in zip(shas, x, strict=True)
+    ]
+    rows[0].save()
+    rows[2].id = rows[0].id + 5
+    rows[2].save()
+    qs = SearchVector.objects.filter(space=space).values_list("sha256", flat=True)
+    assert len(search_index.nearest(SPACE_ENCODER, x[1], qs, k=3)) == 2
+    rows[1].id = rows[0].id + 2  # committed late, below the last id read
+    rows[1].save()
+    found = search_index.nearest(SPACE_ENCODER, x[1], qs, k=3)
+    assert found[0].sha256 == shas[1] and len(found) == 3
