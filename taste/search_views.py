@@ -46,6 +46,22 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 18 else None
 
 
+def _editable_profiles(user) -> list[TasteProfile]:
+    """The latest version of each board the user may steer (editors and owners)."""
+    latest: dict[int, TasteProfile] = {}
+    for p in (
+        TasteProfile.objects.filter(
+            board__team__memberships__user_id=user.pk,
+            board__team__memberships__role__in=[Role.EDITOR, Role.OWNER],
+            board__archived_at__isnull=True,
+        )
+        .select_related("board")
+        .order_by("board__title", "-version")
+    ):
+        latest.setdefault(p.board_id, p)
+    return list(latest.values())[:100]
+
+
 def _visible_boards(user) -> list[Board]:
     return list(
         Board.objects.filter(team__memberships__user_id=user.pk, archived_at__isnull=True)
@@ -78,6 +94,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             hits = taste_search.similar_to_image(
                 user=request.user, image=image, limit=48, min_score=min_score
             )
+            ctx["steerable"] = _editable_profiles(request.user)
         elif g.get("q"):
             ctx["title"] = f"Keyword “{g['q']}”"
             hits = tags.search_keyword(user=request.user, term=g["q"])
@@ -192,11 +209,28 @@ def profile_steer(request: HttpRequest, board_id: int, version: int) -> HttpResp
     """One steering change from the profile page's form: a new version, or the reason."""
     profile, role = profile_for_user(request.user, board_id, version)
     access.check_role(role, Role.EDITOR)
+    return _steer(request, profile)
+
+
+@login_required
+@require_POST
+def profile_steer_by_code(request: HttpRequest) -> HttpResponse:
+    """The same, for a profile chosen by code (the search page's "steer away")."""
+    profile = profile_by_code_for_user(request.user, request.POST.get("profile", ""))
+    access.board_for_user(request.user, profile.board_id, need=Role.EDITOR)
+    return _steer(request, profile)
+
+
+def _steer(request: HttpRequest, profile: TasteProfile) -> HttpResponse:
     p = request.POST
     try:
         kwargs: dict = {}
         if p.get("image"):
             kwargs["weights"] = {p["image"]: _float(p.get("weight"), 1.0, -2.0, 2.0)}
+        if _int(p.get("negative_image")):
+            kwargs["negative_images"] = [
+                access.image_by_id_for_user(request.user, _int(p["negative_image"]))
+            ]
         if _int(p.get("negative_board")):
             kwargs["negative_boards"] = [
                 access.board_for_user(request.user, _int(p["negative_board"]))[0]

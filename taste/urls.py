@@ -5,6 +5,7 @@ from . import search_views, views
 urlpatterns = [
     path("search/", search_views.search_page, name="search"),
     path("search/rank/", search_views.rank_results, name="rank_results"),
+    path("search/steer/", search_views.profile_steer_by_code, name="profile_steer_by_code"),
     path(
         "boards/<int:board_id>/profiles/<int:version>/rank/",
         search_views.profile_rank,

@@ -146,3 +146,26 @@ def test_rank_a_search_result_by_a_profile(client, library, alice, charlie):
     assert client.get(url, {"images": "1,x"}).status_code == 400
     # An image of charlie's in the list: not found, nothing ranked.
     assert client.get(url, {"images": str(library.paintings[0].pk)}).status_code == 404
+
+
+def test_steer_a_taste_away_from_a_search_result(client, library, alice, carol, charlie):
+    target = library.line_art[0]
+    client.force_login(alice)
+    r = client.get(reverse("search"), {"similar": target.pk})
+    assert "Steer a taste away from this image" in _names(r)
+    body = {"profile": library.profile.code, "negative_image": target.pk}
+    client.force_login(carol)  # a viewer
+    assert client.post(reverse("profile_steer_by_code"), body).status_code == 403
+    client.force_login(charlie)  # can see neither
+    assert client.post(reverse("profile_steer_by_code"), body).status_code == 404
+    client.force_login(alice)
+    r = client.post(reverse("profile_steer_by_code"), body, follow=True)
+    steered = TasteProfile.objects.get(board=library.board, version=2)
+    assert [n["sha256"] for n in steered.data["extra"]["steering"]["negatives"]] == [target.sha256]
+    assert "Steering away from 1 image" in _names(r)
+    # charlie's own painting can't be named as a negative reference by alice.
+    r = client.post(
+        reverse("profile_steer_by_code"),
+        {"profile": library.profile.code, "negative_image": library.paintings[0].pk},
+    )
+    assert r.status_code == 404
