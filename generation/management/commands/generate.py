@@ -2,9 +2,12 @@
 
 python manage.py generate --profile-from DIR --content IMG [--content IMG ...]
     --strength S --count N --cohesion C --seed X --out OUTDIR [--json]
+python manage.py generate --profile CODE --user USERNAME --content IMG ...
 
-The profile is built from DIR exactly as `analyze_images` builds it; outputs are
-rendered by the stylize backend and scored for style fidelity.
+The profile is built from DIR exactly as `analyze_images` builds it, or is a saved
+version named by its short code (``tb-7f3a2c``), which USERNAME must be allowed to see
+(the same check as the pages); a steered version's sub-styles are used as steered.
+Outputs are rendered by the stylize backend and scored for style fidelity.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ class Command(BaseCommand):
     help = "Stylize content images in the taste of a folder of references."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--profile-from", type=Path, required=True, help="folder of reference images"
-        )
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--profile-from", type=Path, help="folder of reference images")
+        source.add_argument("--profile", help="a saved profile version's code, e.g. tb-7f3a2c")
+        parser.add_argument("--user", help="whose access --profile is checked against")
         parser.add_argument(
             "--content",
             type=Path,
@@ -47,15 +51,18 @@ class Command(BaseCommand):
         from generation.stylize import blend_style, stylize
 
         references = options["profile_from"]
-        if not references.is_dir():
+        if references is not None and not references.is_dir():
             raise CommandError(f"{references} is not a directory")
         if not 0.0 <= options["strength"] <= 1.0 or not 0.0 <= options["cohesion"] <= 1.0:
             raise CommandError("--strength and --cohesion are between 0 and 1")
         if not 1 <= options["count"] <= 16:
             raise CommandError("--count is 1 to 16")
-        images, _ = load_images(references)
-        if not images:
-            raise CommandError(f"no readable images in {references}")
+        saved = self._saved_profile(options) if options["profile"] else None
+        images: list = []
+        if saved is None:
+            images, _ = load_images(references)
+            if not images:
+                raise CommandError(f"no readable images in {references}")
         contents = []
         for path in options["content"]:
             loaded, _ = load_images(path.parent) if path.is_file() else ([], [])
@@ -65,7 +72,7 @@ class Command(BaseCommand):
             contents.append((path, match[0]))
 
         started = time.perf_counter()
-        profile = analyze_pil_images(images)
+        profile = saved.document if saved is not None else analyze_pil_images(images)
         clusters = [(c.style_vector, c.weight) for c in profile.clusters]
         taste = blend_style([v for v, _ in clusters], [w for _, w in clusters])
         plan = plan_batch(
@@ -93,6 +100,7 @@ class Command(BaseCommand):
             )
         summary = {
             "profile": {
+                **({"code": saved.code, "version": saved.version} if saved else {}),
                 "images": profile.n_images,
                 "sub_styles": len(profile.clusters),
                 "summary": profile.summary,
@@ -107,3 +115,21 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{r['path']}  fidelity {r['fidelity']:.2f} (content {r['content_fidelity']:.2f}, {r['fidelity_gain']:+.2f})"
             )
+
+    def _saved_profile(self, options: dict[str, Any]):
+        from django.contrib.auth import get_user_model
+        from django.http import Http404
+
+        from taste.access import profile_by_code_for_user
+
+        if not options["user"]:
+            raise CommandError("--profile needs --user: the code is checked against their access")
+        user = get_user_model().objects.filter(username=options["user"]).first()
+        try:
+            if user is None:
+                raise Http404
+            return profile_by_code_for_user(user, options["profile"])
+        except Http404:
+            raise CommandError(
+                f"no profile {options['profile']} that {options['user']} can see"
+            ) from None
