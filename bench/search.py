@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -125,8 +126,12 @@ def scale_run(backend: str, n: int) -> dict:
     shas = [hashlib.sha256(f"bench-{i}".encode()).hexdigest() for i in range(n)]
 
     # 1. A bench user with the whole library on one board, a second who sees a tenth.
-    owner = board_services.user_signup(username="owner", email="o@x.org", password="bench-pass-1")
-    member = board_services.user_signup(username="member", email="m@x.org", password="bench-pass-2")
+    owner = board_services.user_signup(
+        username="owner", email="o@x.org", password=secrets.token_urlsafe(16)
+    )
+    member = board_services.user_signup(
+        username="member", email="m@x.org", password=secrets.token_urlsafe(16)
+    )
     big = board_services.board_create(team=owner.personal_team, user=owner, title="Library")
     team = board_services.team_create(user=owner, name="Team")
     board_services.membership_add(team=team, user=member, role="viewer")

@@ -19,12 +19,14 @@ Typical use::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import os
 import re
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +34,6 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-
-Image.MAX_IMAGE_PIXELS = None
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "manifest.json"
@@ -189,6 +189,20 @@ def _need(item: Item) -> None:
 _JPEG_SOI = re.compile(rb"\xff\xd8\xff")
 
 
+@contextlib.contextmanager
+def _trusted() -> Iterator[None]:
+    """These are packaged files we chose, some larger than Pillow's bomb limit: lift the
+    limit while one is opened, and only then. (Changing it for the whole process would
+    change how the app under test treats a real upload.)"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
 def _embedded_jpeg(path: str, index: int) -> Image.Image:
     """The ``index``-th decodable JPEG stream embedded in a container file
     (Enlightenment .edj/EET backgrounds store each scaled copy as a JPEG)."""
@@ -197,8 +211,9 @@ def _embedded_jpeg(path: str, index: int) -> Image.Image:
     found = 0
     for m in _JPEG_SOI.finditer(blob):
         try:
-            im = Image.open(io.BytesIO(blob[m.start() :]))
-            im.load()
+            with _trusted():
+                im = Image.open(io.BytesIO(blob[m.start() :]))
+                im.load()
         except Exception:
             continue
         if found == index:
@@ -242,7 +257,9 @@ def open_image(item: Item, max_side: int | None = 1024) -> Image.Image:
         if kind == "embedded_jpeg":
             im = _embedded_jpeg(item.path, int(op.get("index", 0)))
     if im is None:
-        im = Image.open(item.path)
+        with _trusted():
+            im = Image.open(item.path)
+            im.load()
         if getattr(im, "n_frames", 1) > 1:
             im.seek(0)
         im.load()
@@ -309,7 +326,8 @@ def _read_cube(path: str) -> Lut:
 def _read_square_png(path: str) -> Lut:
     """512x512 (or 64x64 / 4096x4096) PNG: an 8x8 grid of 64x64 tiles, red along x,
     green along y, blue by tile index (OBS / GPUImage layout)."""
-    arr = np.asarray(_flatten(Image.open(path)), dtype=np.float32) / 255.0
+    with _trusted():
+        arr = np.asarray(_flatten(Image.open(path)), dtype=np.float32) / 255.0
     h, w, _ = arr.shape
     tiles = round(w ** (1 / 3))
     n = w // tiles
@@ -322,7 +340,8 @@ def _read_square_png(path: str) -> Lut:
 
 def _read_hald_png(path: str) -> Lut:
     """Standard HaldCLUT image (level L: L^3 x L^3 pixels, cube size L^2)."""
-    arr = np.asarray(_flatten(Image.open(path)), dtype=np.float32) / 255.0
+    with _trusted():
+        arr = np.asarray(_flatten(Image.open(path)), dtype=np.float32) / 255.0
     n = round(arr.shape[0] * arr.shape[1]) ** (1 / 3)
     n = round(n)
     data = arr.reshape(-1, 3)

@@ -89,3 +89,16 @@ def test_a_board_of_pixel_art_and_photographs_splits_by_medium_and_says_so():
         assert c.medium in terms, (c.medium, terms)
         evidence = next(k for k in c.keywords if k.term == c.medium).evidence
         assert {e.measurement for e in evidence} >= {"exact_flat"} or c.medium == "photograph"
+
+
+def test_loading_the_real_data_set_leaves_pillows_bomb_limit_alone():
+    """The loader lifts the limit only while it opens its own files: a process-wide
+    change made the upload tests that share a worker accept a decompression bomb's
+    header as 400 ordinary megapixels."""
+    import bench.realdata as rd
+
+    limit = Image.MAX_IMAGE_PIXELS
+    item = rd.Item("x", "lut", "x", "x", str(REAL / "lut" / "v-teal_lows_orange_highs.png"), "validation",
+                   ({"op": "format", "format": "square_png_8x8"},))  # fmt: skip
+    rd.read_lut(item)
+    assert limit == Image.MAX_IMAGE_PIXELS and limit is not None
