@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageChops
@@ -144,22 +145,32 @@ def _medium_name(medium: str) -> str:
     return medium or "unknown"
 
 
+def _parts(ingredients: Sequence) -> list[tuple[Any, int | None, float]]:
+    """(profile document, sub-style or None, weight) per ingredient: recipe rows
+    (IngredientSpec / Ingredient) or such tuples already (the CLI has no database)."""
+    return [
+        ing if isinstance(ing, tuple) else (ing.profile.document, ing.cluster, ing.weight)
+        for ing in ingredients
+    ]
+
+
 def choose_backend(ingredients: Sequence) -> tuple[str, str]:
     """``auto``: (backend id, why) from the media of the recipe's profiles. Grade when
     the weighted majority is photographic (or unknown) and every profile has a
     recovered grade; stylize (painterly) for painted and illustrated boards."""
     photographic, painterly, media = 0.0, 0.0, []
-    for ing in ingredients:
-        medium = ing.profile.document.medium_of(ing.cluster)
+    parts = _parts(ingredients)
+    for document, cluster, weight in parts:
+        medium = document.medium_of(cluster)
         media.append(_medium_name(medium))
         if medium in PHOTOGRAPHIC:
-            photographic += ing.weight
+            photographic += weight
         else:
-            painterly += ing.weight
+            painterly += weight
     named = ", ".join(dict.fromkeys(media)) or "unknown"
     if painterly > photographic:
         return "stylize", f"auto: the profile's medium is {named}, so it is stylized (painterly)"
-    if any(not ing.profile.document.grade for ing in ingredients):
+    if any(not document.grade for document, _, _ in parts):
         return "stylize", (
             "auto: the profile version was made before grade recovery, so it is stylized; "
             "analyse the board again to grade with it"
@@ -170,26 +181,39 @@ def choose_backend(ingredients: Sequence) -> tuple[str, str]:
 def ingredient_looks(ingredients: Sequence) -> tuple[list[Look], list[float], list[Look]]:
     """(sub-style looks, their weights in the recipe, the boards' per-image looks)."""
     looks, weights, images = [], [], []
-    for ing in ingredients:
-        recovered = grading.ProfileGrade.from_dict(ing.profile.document.grade)
+    for document, cluster, weight in _parts(ingredients):
+        recovered = grading.ProfileGrade.from_dict(document.grade)
         if recovered is None:
-            raise ValueError(f"{ing.profile} has no recovered grade: analyse the board again")
-        for sub in ing.profile.document.sub_styles(ing.cluster):
-            if ing.weight * sub.share > 0:
-                table = recovered.for_cluster(sub.index)
+            raise ValueError("the profile has no recovered grade: analyse the board again")
+        for sub in document.sub_styles(cluster):
+            if weight * sub.share > 0:
+                table = recovered.for_cluster(sub.index).table(RENDER_GRID)
                 looks.append(Look(table, recovered.grain))
-                weights.append(float(ing.weight * sub.share))
-        images += [Look(t, recovered.grain) for _, t in recovered.images]
+                weights.append(float(weight * sub.share))
+        images += [Look(g.table(RENDER_GRID), recovered.grain) for _, g in recovered.images]
     if not looks:
         raise ValueError("Give at least one profile a weight above zero.")
     return looks, weights, images
 
 
 def plan_looks(ingredients: Sequence, *, count: int, cohesion: float, seed: int) -> list[Look]:
-    """One look per batch slot. Cohesive (1): the recipe's blend for every slot.
-    Diverse (0): slots spread over the sub-styles (by weight) and the board's own
-    per-image grades, in a seeded order; in between, each slot slides toward the blend."""
+    """One look per batch slot for a recipe (see `plan_from`)."""
     looks, weights, images = ingredient_looks(ingredients)
+    return plan_from(looks, weights, images, count=count, cohesion=cohesion, seed=seed)
+
+
+def plan_from(
+    looks: Sequence[Look],
+    weights: Sequence[float],
+    images: Sequence[Look],
+    *,
+    count: int,
+    cohesion: float,
+    seed: int,
+) -> list[Look]:
+    """Cohesive (1): the recipe's blend for every slot. Diverse (0): slots spread over
+    the sub-styles (by weight) and the board's own per-image grades, in a seeded order;
+    in between, each slot slides toward the blend."""
     blend = blend_looks(looks, weights)
     if cohesion >= 1.0:
         return [blend] * count

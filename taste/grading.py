@@ -23,6 +23,8 @@ Pure numpy + Pillow + scipy, no Django.
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +44,8 @@ MAX_IMAGES = 96  # pooled images per fit: enough for stable quantiles, bounded t
 IDT_STEPS = 10  # tune split: 10 steps 0.46, 30 steps 0.47 (more steps fit content noise)
 QUANTILES = 96
 SMOOTH_SIGMA = 0.4  # grid cells; tune split: 0.4 -> 0.434, 0.8 -> 0.46, 1.5 -> 0.58
+NULL_FITS = 3  # fits to ungraded prior subsets that measure a board size's noise
+NULL_WEIGHT = 1.0
 IMAGE_GRADES = 8  # per-image grades kept for diverse batches
 IMAGE_STEPS, IMAGE_SMOOTH = 3, 1.5  # their fit: lower capacity (see profile_grade)
 STORE_SCALE = 64.0  # Lab units -> int16 in the document
@@ -74,14 +78,21 @@ def lab_samples(image: Image.Image, *, n: int = SAMPLES_PER_IMAGE, seed: int = 0
 
 
 @cache
-def prior() -> np.ndarray:
-    """(N, 3) Lab samples of ungraded real photographs (see the module docstring)."""
+def prior_images() -> np.ndarray:
+    """(photos, samples, 3) Lab samples of ungraded real photographs, per photo."""
     if not PRIOR_PATH.exists():
         raise RuntimeError(
             f"{PRIOR_PATH.name} is missing: run `python -m bench.grade prior` to rebuild it"
         )
     with np.load(PRIOR_PATH) as data:
-        return data["lab"].astype(np.float32) / np.float32(STORE_SCALE)
+        lab = data["lab"].astype(np.float32) / np.float32(STORE_SCALE)
+        photos = len(data["sources"])
+    return lab.reshape(photos, -1, 3)
+
+
+def prior() -> np.ndarray:
+    """(N, 3) Lab samples of ungraded real photographs (see the module docstring)."""
+    return prior_images().reshape(-1, 3)
 
 
 # --- the transport map ---------------------------------------------------------------
@@ -233,17 +244,75 @@ def blend_tables(tables: Sequence[np.ndarray], weights: Sequence[float]) -> np.n
 # --- what a profile stores -----------------------------------------------------------
 
 
-def encode_table(table: np.ndarray) -> str:
-    q = np.clip(np.round(np.asarray(table) * STORE_SCALE), -32768, 32767).astype("<i2")
-    return base64.b64encode(q.tobytes()).decode("ascii")
+def _b64(array: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(array).tobytes()).decode("ascii")
 
 
-def decode_table(text: str) -> np.ndarray:
-    q = np.frombuffer(base64.b64decode(text), dtype="<i2")
-    n = round((q.size / 3) ** (1 / 3))
-    if n**3 * 3 != q.size:
-        raise ValueError("a stored grade is not a cube")
-    return q.reshape(n, n, n, 3).astype(np.float32) / np.float32(STORE_SCALE)
+def _unb64(text: str, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
+    out = np.frombuffer(base64.b64decode(text), dtype=dtype)
+    if out.size != int(np.prod(shape)):
+        raise ValueError("a stored grade is damaged")
+    return out.reshape(shape)
+
+
+@dataclass
+class Grade:
+    """One recovered grade: the fitted transfer (replayable on any colour), the gain
+    that shrinks it where a board this size would move as much with no grade at all
+    (on a GRID³ lattice, smooth), and the smoothing of its displacement.
+
+    The transfer is kept rather than a baked table because tables interpolate badly:
+    the sRGB lattice is curved in Lab, so a strong tone curve interpolated between
+    17³ nodes zig-zags along the grey axis. Baking at the size a use needs (33³ to
+    render and for .cube, 64³ for Hald) keeps every table exact at its own nodes."""
+
+    transfer: Transfer
+    gain: np.ndarray  # (GRID, GRID, GRID) in [0, 1]
+    smooth: float = SMOOTH_SIGMA
+    _tables: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def table(self, size: int = 33) -> np.ndarray:
+        """(size, size, size, 3) Lab output at the sRGB nodes (cached per size)."""
+        if size not in self._tables:
+            base = grid_lab(size)
+            shift = self.transfer.apply(base) - base
+            sigma = self.smooth * (size - 1) / (GRID - 1)  # the same smoothing in colour units
+            if sigma > 0:
+                shift = np.stack(
+                    [gaussian_filter(shift[..., c], sigma, mode="nearest") for c in range(3)],
+                    axis=-1,
+                )
+            gain = self.gain if size == GRID else zoom(self.gain, size / GRID, order=1)
+            table = (base + shift * np.clip(gain, 0, 1)[..., None]).astype(np.float32)
+            table.setflags(write=False)
+            self._tables[size] = table
+        return self._tables[size]
+
+    def to_dict(self) -> dict[str, Any]:
+        t = self.transfer
+        q = lambda arrays: np.round(np.stack(arrays) * STORE_SCALE).astype("<i2")  # noqa: E731
+        return {
+            "steps": len(t.rotations),
+            "quantiles": int(t.source_q[0].shape[1]) if t.source_q else 0,
+            "rotations": _b64(np.stack(t.rotations).astype("<f4")),
+            "source": _b64(q(t.source_q)),
+            "target": _b64(q(t.target_q)),
+            "gain": _b64(np.round(np.clip(self.gain, 0, 1) * 255).astype(np.uint8)),
+            "smooth": self.smooth,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Grade:
+        steps, nq = int(data["steps"]), int(data["quantiles"])
+        rot = _unb64(data["rotations"], "<f4", (steps, 3, 3)).astype(np.float64)
+        scale = np.float64(STORE_SCALE)
+        sq = _unb64(data["source"], "<i2", (steps, 3, nq)).astype(np.float64) / scale
+        tq = _unb64(data["target"], "<i2", (steps, 3, nq)).astype(np.float64) / scale
+        # Rounding may tie neighbouring source quantiles again: keep them increasing.
+        sq = np.maximum.accumulate(sq + np.arange(nq) * 1e-6, axis=2)
+        gain = _unb64(data["gain"], "u1", (GRID, GRID, GRID)).astype(np.float32) / 255.0
+        transfer = Transfer(list(rot), list(sq), list(tq))
+        return cls(transfer=transfer, gain=gain, smooth=float(data.get("smooth", SMOOTH_SIGMA)))
 
 
 @dataclass
@@ -251,13 +320,13 @@ class ProfileGrade:
     """A profile's recovered grades: the board's, one per sub-style, a few of its own
     images' (for diverse batches), and its measured grain (L* noise sigma)."""
 
-    board: np.ndarray
-    clusters: dict[int, np.ndarray] = field(default_factory=dict)
-    images: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    board: Grade
+    clusters: dict[int, Grade] = field(default_factory=dict)
+    images: list[tuple[str, Grade]] = field(default_factory=list)
     grain: float = 0.0
     method: str = "idt-lab"
 
-    def for_cluster(self, cluster: int | None) -> np.ndarray:
+    def for_cluster(self, cluster: int | None) -> Grade:
         if cluster is not None and cluster in self.clusters:
             return self.clusters[cluster]
         return self.board
@@ -265,25 +334,36 @@ class ProfileGrade:
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
-            "grid": int(self.board.shape[0]),
-            "board": encode_table(self.board),
-            "clusters": {str(k): encode_table(v) for k, v in self.clusters.items()},
-            "images": [{"key": k, "table": encode_table(v)} for k, v in self.images],
+            "board": self.board.to_dict(),
+            "clusters": {str(k): v.to_dict() for k, v in self.clusters.items()},
+            "images": [{"key": k, "grade": v.to_dict()} for k, v in self.images],
             "grain": round(float(self.grain), 4),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ProfileGrade | None:
-        """None for profiles made before grade recovery existed."""
+        """None for profiles made before grade recovery existed. Decoded grades are
+        cached (a version is immutable), so slider previews bake each table once."""
         if not data or "board" not in data:
             return None
-        return cls(
-            board=decode_table(data["board"]),
-            clusters={int(k): decode_table(v) for k, v in data.get("clusters", {}).items()},
-            images=[(i["key"], decode_table(i["table"])) for i in data.get("images", [])],
-            grain=float(data.get("grain") or 0.0),
-            method=str(data.get("method", "idt-lab")),
-        )
+        key = hashlib.blake2b(json.dumps(data, sort_keys=True).encode(), digest_size=16).digest()
+        hit = _decoded.get(key)
+        if hit is None:
+            hit = cls(
+                board=Grade.from_dict(data["board"]),
+                clusters={int(k): Grade.from_dict(v) for k, v in data.get("clusters", {}).items()},
+                images=[(i["key"], Grade.from_dict(i["grade"])) for i in data.get("images", [])],
+                grain=float(data.get("grain") or 0.0),
+                method=str(data.get("method", "idt-lab")),
+            )
+            _decoded[key] = hit
+            while len(_decoded) > DECODED_CACHE:
+                _decoded.pop(next(iter(_decoded)))
+        return hit
+
+
+DECODED_CACHE = 32
+_decoded: dict[bytes, ProfileGrade] = {}
 
 
 def recover_grade(
@@ -292,12 +372,49 @@ def recover_grade(
     seed: int = 0,
     steps: int = IDT_STEPS,
     smooth: float | None = None,
-) -> np.ndarray:
-    """The grade of a set of images (their per-image Lab samples), as a table."""
+) -> Grade:
+    """The grade of a set of images (their per-image Lab samples)."""
     if not samples:
         raise ValueError("recover_grade needs at least one image")
+    smooth = SMOOTH_SIGMA if smooth is None else smooth
     pooled = np.concatenate([np.asarray(s, np.float32).reshape(-1, 3) for s in samples])
-    return bake(fit_transfer(prior(), pooled, steps=steps, seed=seed), smooth=smooth)
+    transfer = fit_transfer(prior(), pooled, steps=steps, seed=seed)
+    gain = shrink_gain(
+        bake(transfer, smooth=smooth), len(samples), steps=steps, smooth=smooth, seed=seed
+    )
+    return Grade(transfer=transfer, gain=gain, smooth=smooth)
+
+
+def null_variance(n: int, *, steps: int, smooth: float | None, seed: int) -> np.ndarray:
+    """Per node, the squared displacement a fit shows when there is *no* grade: prior ->
+    n ungraded prior photos. That is what n pictures' subjects alone make it move."""
+    photos = prior_images()
+    rng = np.random.default_rng(10_000 + seed)
+    base = grid_lab(GRID)
+    total = np.zeros(base.shape[:3])
+    for _ in range(NULL_FITS):
+        pick = rng.choice(len(photos), size=max(1, min(n, len(photos) // 2)), replace=False)
+        rest = np.setdiff1d(np.arange(len(photos)), pick)
+        # The n photos are left out of the source: a board's photos are never in the
+        # prior, and fitting a set to a prior that contains it halves the apparent noise.
+        target = photos[pick].reshape(-1, 3)
+        source = photos[rest].reshape(-1, 3)
+        shift = bake(fit_transfer(source, target, steps=steps, seed=seed), smooth=smooth) - base
+        total += (shift**2).sum(-1)
+    return total / NULL_FITS
+
+
+def shrink_gain(
+    table: np.ndarray, n: int, *, steps: int = IDT_STEPS, smooth: float | None = None, seed: int = 0
+) -> np.ndarray:
+    """Wiener gain (GRID³, 0-1) that shrinks a fitted grade toward identity where it
+    moves no more than a fit to n *ungraded* photos would: on a small board much of a
+    raw fit is its subjects (a beach board 'grades' blue), and that must not be baked in."""
+    shift = table.astype(np.float64) - grid_lab(table.shape[0])
+    power = (shift**2).sum(-1)
+    noise = null_variance(n, steps=steps, smooth=smooth, seed=seed)
+    gain = power / (power + NULL_WEIGHT * noise + 1e-9)
+    return gaussian_filter(gain, 1.0, mode="nearest").astype(np.float32)
 
 
 def _spread(count: int, limit: int) -> list[int]:

@@ -193,7 +193,7 @@ def _lut(doc, name: str, strength: float, size: int = 33):
     grade = ProfileGrade.from_dict(doc.grade)
     if grade is None:
         return exports.build_lut(doc.tone, strength=strength, size=size)
-    table = grade.for_cluster(sub_style_of(name))
+    table = grade.for_cluster(sub_style_of(name)).table(size)
     return exports.grade_rgb_lut(table, strength=strength, size=size)
 
 

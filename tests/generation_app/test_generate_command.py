@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from io import StringIO
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
@@ -66,3 +67,35 @@ def test_generate_refuses_bad_numbers(refs, tmp_path):
             "--out",
             str(tmp_path),
         )
+
+
+def test_generate_auto_grades_a_photographic_board_and_says_why(refs, tmp_path):
+    # The rendered looks are not labelled with a medium yet: unknown counts as a photo
+    # board, so auto grades; the output keeps the content's pixels where they were.
+    content = tmp_path / "coffee.jpg"
+    sample_image("coffee").save(content)
+    out = StringIO()
+    call_command(
+        "generate", "--profile-from", str(refs), "--content", str(content), "--strength", "1",
+        "--count", "1", "--out", str(tmp_path / "out"), stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert text.startswith("backend: grade (auto: the profile's medium is")
+    assert "the taste changed colours by dE" in text
+    with Image.open(tmp_path / "out" / "coffee-01.png") as image:
+        rgb = image.convert("RGB")
+        assert rgb.size == (600, 400)
+        arr = np.asarray(rgb, dtype=np.float32)
+    assert np.abs(arr - arr.mean(axis=2, keepdims=True)).mean() < 6  # a monochrome board's grade
+
+
+def test_generate_backend_stylize_is_a_choice(refs, tmp_path):
+    content = tmp_path / "coffee.jpg"
+    sample_image("coffee").save(content)
+    out = StringIO()
+    call_command(
+        "generate", "--profile-from", str(refs), "--content", str(content), "--backend",
+        "stylize", "--count", "1", "--out", str(tmp_path / "out"), "--json", stdout=out,
+    )  # fmt: skip
+    result = json.loads(out.getvalue())
+    assert (result["backend"], result["backend_reason"]) == ("stylize", "chosen with --backend")
