@@ -218,21 +218,14 @@ def plan_from(
     if cohesion >= 1.0:
         return [blend] * count
     rng = np.random.default_rng(seed)
-    from .batch import _apportion
-
-    subs = list(
-        rng.permutation(np.repeat(np.arange(len(looks)), _apportion(np.array(weights), count)))
-    )
-    sources: list[Look] = []
-    order = list(rng.permutation(len(images))) if images else []
-    # Alternate a sub-style with one of the board's own images, so a batch of 4 shows
-    # both how the sub-styles differ and how much the board itself varies.
-    for i in range(count):
-        if images and i % 2 == 1:
-            # Half the image's own grade, half the recipe's: the board's variation
-            # around its look, not a different look.
-            own = images[order[(i // 2) % len(order)]]
-            sources.append(blend_looks([own, blend], [0.5, 0.5]))
-        else:
-            sources.append(looks[subs[i]])
+    # Candidates: every sub-style (biggest first), then the board's own images' grades
+    # in a seeded order, each half its own and half the recipe's (the board's variation
+    # around its look, not another look). Slots take them in turn, so a batch repeats a
+    # look only when it has more slots than the board has looks.
+    order = np.argsort(-np.asarray(weights, dtype=np.float64), kind="stable")
+    candidates = [looks[i] for i in order]
+    candidates += [
+        blend_looks([images[i], blend], [0.5, 0.5]) for i in rng.permutation(len(images))
+    ]
+    sources = [candidates[i % len(candidates)] for i in range(count)]
     return [blend_looks([blend, s], [cohesion, 1.0 - cohesion]) for s in sources]

@@ -45,7 +45,8 @@ IDT_STEPS = 3  # capacity: an honest tune split (prior photos disjoint from the 
 QUANTILES = 16  # ... and coarse marginals: 96 quantiles fit the board's subjects, not its grade
 SMOOTH_SIGMA = 1.5  # grid cells (of 17); no banding, and less content noise
 NULL_FITS = 3  # fits to ungraded prior subsets that measure a board size's noise
-NULL_WEIGHT = 4.0  # tune split, 21-photo boards: 0 -> 1.24, 2 -> 0.83, 4 -> 0.77, 8 -> 0.78
+BOOTSTRAP_FITS, MIN_BOOTSTRAP = 4, 4  # resamples of the board's own images (>= 4 images)
+NULL_WEIGHT = 8.0  # honest tune split, 21-photo boards: ratio 0.94 at 2, 0.82 at 4, 0.76 at 8
 IMAGE_GRADES = 8  # per-image grades kept for diverse batches
 IMAGE_STEPS, IMAGE_SMOOTH = 3, 1.5  # their fit: lower capacity (see profile_grade)
 STORE_SCALE = 64.0  # Lab units -> int16 in the document
@@ -373,17 +374,42 @@ def recover_grade(
     seed: int = 0,
     steps: int = IDT_STEPS,
     smooth: float | None = None,
+    shrink: bool = True,
 ) -> Grade:
-    """The grade of a set of images (their per-image Lab samples)."""
+    """The grade of a set of images (their per-image Lab samples), shrunk toward no
+    grade where the board gives no evidence for it (``shrink``; see `shrink_gain`)."""
     if not samples:
         raise ValueError("recover_grade needs at least one image")
     smooth = SMOOTH_SIGMA if smooth is None else smooth
     pooled = np.concatenate([np.asarray(s, np.float32).reshape(-1, 3) for s in samples])
     transfer = fit_transfer(prior(), pooled, steps=steps, seed=seed)
-    gain = shrink_gain(
-        bake(transfer, smooth=smooth), len(samples), steps=steps, smooth=smooth, seed=seed
-    )
-    return Grade(transfer=transfer, gain=gain, smooth=smooth)
+    raw = bake(transfer, smooth=smooth)
+    if not shrink:
+        return Grade(transfer=transfer, gain=np.ones((GRID,) * 3, np.float32), smooth=smooth)
+    noise = null_variance(len(samples), steps=steps, smooth=smooth, seed=seed)
+    if len(samples) >= MIN_BOOTSTRAP:
+        # How much the fit moves when the board's own pictures are resampled: small when
+        # every picture carries the same grade (a monochrome board), large when the
+        # "grade" is a few pictures' subjects. The geometric mean with the null keeps a
+        # consistent board's grade without trusting a board of one subject blindly.
+        boot = bootstrap_variance(samples, raw, steps=steps, smooth=smooth, seed=seed)
+        noise = np.sqrt(noise * boot)
+    return Grade(transfer=transfer, gain=shrink_gain(raw, noise), smooth=smooth)
+
+
+def bootstrap_variance(
+    samples: Sequence[np.ndarray], raw: np.ndarray, *, steps: int, smooth: float | None, seed: int
+) -> np.ndarray:
+    """Per node, the mean squared change of the fit over resamples of the board's images."""
+    rng = np.random.default_rng(20_000 + seed)
+    stack = [np.asarray(s, np.float32).reshape(-1, 3) for s in samples]
+    total = np.zeros(raw.shape[:3])
+    for _ in range(BOOTSTRAP_FITS):
+        pick = rng.choice(len(stack), size=len(stack), replace=True)
+        target = np.concatenate([stack[i] for i in pick])
+        again = bake(fit_transfer(prior(), target, steps=steps, seed=seed), smooth=smooth)
+        total += ((again - raw) ** 2).sum(-1)
+    return total / BOOTSTRAP_FITS
 
 
 def null_variance(n: int, *, steps: int, smooth: float | None, seed: int) -> np.ndarray:
@@ -405,15 +431,13 @@ def null_variance(n: int, *, steps: int, smooth: float | None, seed: int) -> np.
     return total / NULL_FITS
 
 
-def shrink_gain(
-    table: np.ndarray, n: int, *, steps: int = IDT_STEPS, smooth: float | None = None, seed: int = 0
-) -> np.ndarray:
+def shrink_gain(table: np.ndarray, noise: np.ndarray) -> np.ndarray:
     """Wiener gain (GRID³, 0-1) that shrinks a fitted grade toward identity where it
-    moves no more than a fit to n *ungraded* photos would: on a small board much of a
-    raw fit is its subjects (a beach board 'grades' blue), and that must not be baked in."""
+    moves no more than its noise (`null_variance`, `bootstrap_variance`): on a small
+    board much of a raw fit can be its subjects (a beach board 'grades' blue), and that
+    must not be baked in."""
     shift = table.astype(np.float64) - grid_lab(table.shape[0])
     power = (shift**2).sum(-1)
-    noise = null_variance(n, steps=steps, smooth=smooth, seed=seed)
     gain = power / (power + NULL_WEIGHT * noise + 1e-9)
     return gaussian_filter(gain, 1.0, mode="nearest").astype(np.float32)
 
@@ -479,7 +503,11 @@ def profile_grade(
         key = sampled[i]
         # One picture's colours are mostly its subject, not its grade: a low-capacity,
         # smooth fit keeps its overall cast and contrast without painting its content in.
-        table = recover_grade([cache[key]], seed=100 + i, steps=IMAGE_STEPS, smooth=IMAGE_SMOOTH)
+        # Not shrunk: one picture is always "unsure", and these exist to show how the
+        # board's pictures differ (diverse batches blend each half with the board's).
+        table = recover_grade(
+            [cache[key]], seed=100 + i, steps=IMAGE_STEPS, smooth=IMAGE_SMOOTH, shrink=False
+        )
         out.images.append((key, table))
     return out
 

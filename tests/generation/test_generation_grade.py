@@ -99,11 +99,14 @@ def test_grain_is_added_only_when_the_board_has_more_than_the_content(look, coff
 
 
 def test_a_diverse_batch_varies_and_a_cohesive_one_does_not(look, coffee):
-    images = [Look(grading.recover_grade([grading.lab_samples(Image.fromarray(getattr(data, n)()))]).table(33))
-              for n in ("chelsea", "rocket", "coffee")]  # fmt: skip
+    # The board's own per-image grades, as analysis keeps them.
+    pictures = {n: Image.fromarray(getattr(data, n)()) for n in ("chelsea", "rocket", "astronaut")}
+    kept = grading.profile_grade(pictures.get, list(pictures))
+    images = [Look(g.table(33)) for _, g in kept.images]
     diverse = plan_from([look], [1.0], images, count=4, cohesion=0.0, seed=0)
     shots = [grade(coffee, lk, GradeSliders()) for lk in diverse]
     pairwise = [_de(shots[i], shots[j]) for i in range(4) for j in range(i + 1, 4)]
+    assert min(pairwise) > 0.5  # no two alike
     assert np.mean(pairwise) > 2.0
     cohesive = plan_from([look], [1.0], images, count=2, cohesion=1.0, seed=0)
     assert cohesive[0] is cohesive[1]
