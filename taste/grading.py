@@ -268,7 +268,7 @@ class Grade:
     render and for .cube, 64³ for Hald) keeps every table exact at its own nodes."""
 
     transfer: Transfer
-    gain: np.ndarray  # (GRID, GRID, GRID) in [0, 1]
+    gain: np.ndarray  # (GRID, GRID, GRID, 2) in [0, 1]: for L* and for a*b*
     smooth: float = SMOOTH_SIGMA
     _tables: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
@@ -283,8 +283,11 @@ class Grade:
                     [gaussian_filter(shift[..., c], sigma, mode="nearest") for c in range(3)],
                     axis=-1,
                 )
-            gain = self.gain if size == GRID else zoom(self.gain, size / GRID, order=1)
-            table = (base + shift * np.clip(gain, 0, 1)[..., None]).astype(np.float32)
+            gain = (
+                self.gain if size == GRID else zoom(self.gain, (size / GRID,) * 3 + (1,), order=1)
+            )
+            gain = np.clip(gain, 0, 1)[..., [0, 1, 1]]  # L*, a*, b*
+            table = (base + shift * gain).astype(np.float32)
             table.setflags(write=False)
             self._tables[size] = table
         return self._tables[size]
@@ -312,7 +315,7 @@ class Grade:
         tq = _unb64(data["target"], "<i2", (steps, 3, nq)).astype(np.float64) / scale
         # Rounding may tie neighbouring source quantiles again: keep them increasing.
         sq = np.maximum.accumulate(sq + np.arange(nq) * 1e-6, axis=2)
-        gain = _unb64(data["gain"], "u1", (GRID, GRID, GRID)).astype(np.float32) / 255.0
+        gain = _unb64(data["gain"], "u1", (GRID, GRID, GRID, 2)).astype(np.float32) / 255.0
         transfer = Transfer(list(rot), list(sq), list(tq))
         return cls(transfer=transfer, gain=gain, smooth=float(data.get("smooth", SMOOTH_SIGMA)))
 
@@ -385,7 +388,7 @@ def recover_grade(
     transfer = fit_transfer(prior(), pooled, steps=steps, seed=seed)
     raw = bake(transfer, smooth=smooth)
     if not shrink:
-        return Grade(transfer=transfer, gain=np.ones((GRID,) * 3, np.float32), smooth=smooth)
+        return Grade(transfer=transfer, gain=np.ones((GRID,) * 3 + (2,), np.float32), smooth=smooth)
     noise = null_variance(len(samples), steps=steps, smooth=smooth, seed=seed)
     if len(samples) >= MIN_BOOTSTRAP:
         # How much the fit moves when the board's own pictures are resampled: small when
@@ -403,13 +406,20 @@ def bootstrap_variance(
     """Per node, the mean squared change of the fit over resamples of the board's images."""
     rng = np.random.default_rng(20_000 + seed)
     stack = [np.asarray(s, np.float32).reshape(-1, 3) for s in samples]
-    total = np.zeros(raw.shape[:3])
+    total = np.zeros((*raw.shape[:3], 2))
     for _ in range(BOOTSTRAP_FITS):
         pick = rng.choice(len(stack), size=len(stack), replace=True)
         target = np.concatenate([stack[i] for i in pick])
         again = bake(fit_transfer(prior(), target, steps=steps, seed=seed), smooth=smooth)
-        total += ((again - raw) ** 2).sum(-1)
+        total += _power(again - raw)
     return total / BOOTSTRAP_FITS
+
+
+def _power(shift: np.ndarray) -> np.ndarray:
+    """Squared displacement per node, for L* and for a*b* apart: (..., 2). Kept apart
+    so that uncertainty about a board's tone never shrinks a colour change it is sure
+    of (a greyscale board drains chroma, whatever its lightness does), and back."""
+    return np.stack([shift[..., 0] ** 2, (shift[..., 1:] ** 2).sum(-1)], axis=-1)
 
 
 def null_variance(n: int, *, steps: int, smooth: float | None, seed: int) -> np.ndarray:
@@ -418,7 +428,7 @@ def null_variance(n: int, *, steps: int, smooth: float | None, seed: int) -> np.
     photos = prior_images()
     rng = np.random.default_rng(10_000 + seed)
     base = grid_lab(GRID)
-    total = np.zeros(base.shape[:3])
+    total = np.zeros((*base.shape[:3], 2))
     for _ in range(NULL_FITS):
         pick = rng.choice(len(photos), size=max(1, min(n, len(photos) // 2)), replace=False)
         rest = np.setdiff1d(np.arange(len(photos)), pick)
@@ -427,19 +437,20 @@ def null_variance(n: int, *, steps: int, smooth: float | None, seed: int) -> np.
         target = photos[pick].reshape(-1, 3)
         source = photos[rest].reshape(-1, 3)
         shift = bake(fit_transfer(source, target, steps=steps, seed=seed), smooth=smooth) - base
-        total += (shift**2).sum(-1)
+        total += _power(shift)
     return total / NULL_FITS
 
 
 def shrink_gain(table: np.ndarray, noise: np.ndarray) -> np.ndarray:
-    """Wiener gain (GRID³, 0-1) that shrinks a fitted grade toward identity where it
-    moves no more than its noise (`null_variance`, `bootstrap_variance`): on a small
-    board much of a raw fit can be its subjects (a beach board 'grades' blue), and that
-    must not be baked in."""
-    shift = table.astype(np.float64) - grid_lab(table.shape[0])
-    power = (shift**2).sum(-1)
+    """Wiener gain (GRID³ x 2: L*, a*b*; 0-1) that shrinks a fitted grade toward
+    identity where it moves no more than its noise (`null_variance`,
+    `bootstrap_variance`): on a small board much of a raw fit can be its subjects (a
+    beach board 'grades' blue), and that must not be baked in."""
+    power = _power(table.astype(np.float64) - grid_lab(table.shape[0]))
     gain = power / (power + NULL_WEIGHT * noise + 1e-9)
-    return gaussian_filter(gain, 1.0, mode="nearest").astype(np.float32)
+    return np.stack(
+        [gaussian_filter(gain[..., i], 1.0, mode="nearest") for i in range(2)], axis=-1
+    ).astype(np.float32)
 
 
 def _spread(count: int, limit: int) -> list[int]:
