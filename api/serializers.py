@@ -294,13 +294,23 @@ class ProfileDocumentSerializer(serializers.Serializer):
 
 class IngredientInSerializer(serializers.Serializer):
     profile = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, help_text="A profile version's `id`."
-    )
+        required=False, min_value=1, max_value=MAX_ID,
+        help_text="A profile version's `id` (or give `profile_code`).",
+    )  # fmt: skip
+    profile_code = serializers.RegexField(
+        r"^[tT][bB]-[0-9a-fA-F]{6}$", required=False,
+        help_text="A profile version's short code, e.g. `tb-7f3a2c` (instead of `profile`).",
+    )  # fmt: skip
     cluster = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=0, max_value=1000,
         help_text="A sub-style index; null for the whole profile.",
     )  # fmt: skip
     weight = FiniteFloatField(required=False, default=1.0, min_value=0.0, max_value=1000.0)
+
+    def validate(self, attrs):
+        if ("profile" in attrs) == ("profile_code" in attrs):
+            raise serializers.ValidationError("Name the profile by `profile` or `profile_code`.")
+        return attrs
 
 
 class GenerationCreateSerializer(serializers.Serializer):

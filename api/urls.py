@@ -57,6 +57,11 @@ urlpatterns = [
         name="image_detail",
     ),
     path(
+        "boards/<int:board_id>/images/<int:image_id>/tags/",
+        views.ImageTagsView.as_view(),
+        name="image_tags",
+    ),
+    path(
         "boards/<int:board_id>/images/<int:image_id>/<str:kind>/",
         views.ImageFileView.as_view(),
         name="image_file",
@@ -78,6 +83,14 @@ urlpatterns = [
         views.ProfileExportView.as_view(),
         name="profile_export",
     ),
+    path("search/similar/", views.SimilarView.as_view(), name="search_similar"),
+    path("search/keyword/", views.KeywordSearchView.as_view(), name="search_keyword"),
+    path("search/colour/", views.ColourSearchView.as_view(), name="search_colour"),
+    path("profiles/<str:ref>/", views.ProfileRefView.as_view(), name="profile_ref"),
+    path("profiles/<str:ref>/rank/", views.RankView.as_view(), name="profile_rank"),
+    path("profiles/<str:ref>/more/", views.MoreLikeView.as_view(), name="profile_more"),
+    path("profiles/<str:ref>/off-taste/", views.OffTasteView.as_view(), name="profile_off_taste"),
+    path("profiles/<str:ref>/steer/", views.SteerView.as_view(), name="profile_steer"),
     path("generations/", views.GenerationListView.as_view(), name="generation_list"),
     path(
         "generations/<int:generation_id>/",

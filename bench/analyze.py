@@ -8,7 +8,10 @@
     and one large board per look); an obvious outlier; the untouched sample photographs;
 (b) images/second of the embedded encoder against the bare onnxruntime session;
 (c) build_profile time for 200 images from cached embeddings, and cold (embed + build);
-(d) the 2-D map: closest pair of points and time for 500 images.
+(d) the 2-D map: closest pair of points and time for 500 images;
+(r) real third-party boards from bench/realdata (media mixes, real LUTs on real photos),
+    per case, on the tuning part and on the validation part the calibration never saw
+    (`--real` runs only this).
 
     .venv/bin/python bench/analyze.py --fit-look-space
 
@@ -235,7 +238,17 @@ def main() -> None:
     parser.add_argument(
         "--fit-look-space", action="store_true", help="re-measure LOOK_WITHIN_COV and exit"
     )
+    parser.add_argument(
+        "--real", action="store_true", help="only the real development set (bench/realdata)"
+    )
     args = parser.parse_args()
+    if args.real or not args.quick:
+        import bench.realboards as realboards
+
+        print("(r) real third-party boards (bench/realboards.py), k chosen by the app")
+        realboards.report(realboards.load())
+        if args.real:
+            return
     if args.fit_look_space:
         fit_look_space()
         return

@@ -18,7 +18,7 @@ from moodboards import access as board_access
 from moodboards import imaging
 from moodboards.models import BoardImage, Role
 from moodboards.serving import serve_file
-from taste.access import profile_by_id_for_user
+from taste.access import profile_by_code_for_user, profile_by_id_for_user
 
 from . import access, rendering, scheduling, selectors, services
 from .models import MAX_SEED, MAX_WEIGHT, Backend
@@ -38,6 +38,14 @@ def _id(value) -> int:
     return parsed
 
 
+def _profile(user, value):
+    """A profile version named by id or by its short code (tb-7f3a2c), as the
+    recipe form and ``?profile=`` accept; access-checked either way."""
+    if isinstance(value, str) and value.strip().lower().startswith("tb-"):
+        return profile_by_code_for_user(user, value)
+    return profile_by_id_for_user(user, _id(value))
+
+
 def _cluster(value) -> int | None:
     """A sub-style index from the form ("all" or empty: the whole profile)."""
     if value in (None, "", "all"):
@@ -54,7 +62,7 @@ def _ingredients(user, data) -> list[services.IngredientSpec]:
             continue
         specs.append(
             services.IngredientSpec(
-                profile=profile_by_id_for_user(user, _id(profile_id)),
+                profile=_profile(user, profile_id),
                 cluster=_cluster(data.get(f"cluster_{row}")),
                 weight=float(
                     bounded.number(
@@ -142,7 +150,7 @@ def generation_new(request: HttpRequest) -> HttpResponse:
             c.board_image_id for c in generation.contents.all() if c.board_image_id
         ]
     elif request.GET.get("profile"):
-        profile = profile_by_id_for_user(request.user, _id(request.GET["profile"]))
+        profile = _profile(request.user, request.GET["profile"])
         rows = [{"profile": profile.pk, "cluster": None, "weight": 1.0}]
     return render(request, "generation/new.html", _form_context(request, initial, rows))
 

@@ -38,3 +38,32 @@ def profile_by_id_for_user(user: User, profile_id: int) -> TasteProfile:
     profile = TasteProfile.objects.get(pk=profile_id)
     profile.board = board
     return profile
+
+
+CODE_PATTERN = r"tb-[0-9a-f]{6}"
+
+
+def profile_by_code_for_user(user: User, code: str) -> TasteProfile:
+    """A profile version named by its short code (``tb-7f3a2c``): the code only names
+    the version, the board's roles still decide who may use it (a stranger gets 404)."""
+    code = str(code).strip().lower()
+    board_id = TasteProfile.objects.filter(code=code).values_list("board_id", flat=True).first()
+    if board_id is None:
+        raise Http404("Not found")
+    board, _ = board_for_user(user, board_id)
+    profile = TasteProfile.objects.get(code=code)
+    profile.board = board
+    return profile
+
+
+def profile_by_ref_for_user(user: User, ref: int | str) -> TasteProfile:
+    """A profile version by id or by code, as recipes and scripts name it."""
+    if isinstance(ref, str) and ref.strip().lower().startswith("tb-"):
+        return profile_by_code_for_user(user, ref)
+    try:
+        profile_id = int(ref)
+    except (TypeError, ValueError):
+        raise Http404("Not found") from None
+    if not 1 <= profile_id <= 2**63 - 1:  # no database row has it (and PostgreSQL would fail)
+        raise Http404("Not found")
+    return profile_by_id_for_user(user, profile_id)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Analysis, ImageEmbedding, TasteProfile
+from .models import Analysis, ImageEmbedding, ImageTag, SearchVector, TasteProfile
 
 
 @admin.register(ImageEmbedding)
@@ -34,7 +34,8 @@ class AnalysisAdmin(admin.ModelAdmin):
 
 @admin.register(TasteProfile)
 class TasteProfileAdmin(admin.ModelAdmin):
-    list_display = ("board", "version", "image_count", "encoder_id", "created")
+    list_display = ("board", "version", "code", "image_count", "encoder_id", "created")
+    search_fields = ("code",)
     list_filter = ("encoder_id",)
     raw_id_fields = ("board", "created_by")
     # Versions are immutable: the admin shows them but never edits them.
@@ -42,3 +43,24 @@ class TasteProfileAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(SearchVector)
+class SearchVectorAdmin(admin.ModelAdmin):
+    """Derived from the embedding cache (rebuilt lazily): shown, never edited."""
+
+    list_display = ("sha256", "space")
+    list_filter = ("space",)
+    search_fields = ("sha256",)
+    exclude = ("vector",)
+    readonly_fields = ("sha256", "space")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ImageTag)
+class ImageTagAdmin(admin.ModelAdmin):
+    list_display = ("term", "image", "added_by", "created")
+    search_fields = ("term",)
+    raw_id_fields = ("image", "added_by")

@@ -3,11 +3,13 @@
 Method (why this and not k-means with a fixed k, a global distance cut, or HDBSCAN):
 
 * Embeddings from the default encoder are mapped into a space with *absolute* units:
-  descriptors into the look space (Mahalanobis distance under the within-look
-  covariance, see taste.descriptors.look_space: one unit = the typical difference
-  between two images of the same look), the Magenta vector centred on the board mean
-  and divided by its typical within-look spread. With absolute units, "is this board
-  one style?" has an answer that does not depend on the board itself.
+  descriptors into the calibrated space of taste.calibration (medium measures whitened
+  by their within-medium covariance, grade columns by their within-grade covariance,
+  plus the medium classifier's log-beliefs; all measured on real third-party images, so
+  one unit = the typical difference between two real images of one medium or grade),
+  the Magenta vector centred on the board mean and divided by its typical within-look
+  spread, at the calibrated weight. With absolute units, "is this board one style?" has
+  an answer that does not depend on the board itself.
 * Ward's agglomerative tree proposes the splits. Ward's merge height between groups A
   and B is sqrt(2) * |mean_A - mean_B| / sqrt(1/n_A + 1/n_B): the distance between the
   two groups' mean looks divided by its standard error, in within-look units, i.e. a
@@ -48,13 +50,12 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage, to_tree
 from scipy.spatial import cKDTree
 
-from .descriptors import look_space
+from .calibration import Calibration, calibration
 from .encoders import Block
 
-# Top-down Ward cut (see the module docstring), in within-look units. Measured with
-# bench/analyze.py: 12-image boards of one look reach Ward heights of at most ~3.6,
-# two looks of 12 images each at least ~6; halves of large one-look boards have means
-# at most ~1.55 apart, the closest pair of distinct looks ~1.75.
+# Top-down Ward cut (see the module docstring), in within-look units. These are the
+# nominal values; the ones in use are fitted with the calibration on real boards
+# (taste/data/calibration.json: split_height, min_separation; bench/realfit.py).
 SPLIT_HEIGHT = 5.0
 MIN_SEPARATION = 1.6
 MAX_CLUSTERS = 8
@@ -76,8 +77,13 @@ class ClusterResult:
         return np.flatnonzero(self.labels < 0)
 
 
-def prepare_features(embeddings: np.ndarray, blocks: Sequence[Block]) -> tuple[np.ndarray, bool]:
-    """The clustering space and whether its units are absolute (see module docstring)."""
+def prepare_features(
+    embeddings: np.ndarray, blocks: Sequence[Block], cal: Calibration | None = None
+) -> tuple[np.ndarray, bool]:
+    """The clustering space and whether its units are absolute (see module docstring).
+    `cal` is the calibration to apply (default: the installed one; the fit passes its
+    candidates)."""
+    cal = cal or calibration()
     x = np.asarray(embeddings, dtype=np.float64)
     if x.ndim != 2:
         raise ValueError(f"embeddings must be 2-D (n, dim), got shape {x.shape}")
@@ -91,10 +97,11 @@ def prepare_features(embeddings: np.ndarray, blocks: Sequence[Block]) -> tuple[n
     for block in blocks:
         part = x[:, start : start + block.dim]
         start += block.dim
-        if block.weight == 0:
+        weight = cal.weights["magenta"] if block.kind == "magenta" else block.weight
+        if weight == 0:
             continue
         if block.kind == "descriptors":
-            part = look_space(part)
+            part = cal.space(part)
         elif block.kind == "magenta" and block.scale:
             # Centre on the board mean (the vectors share a large common offset) and
             # express the spread in within-look units, RMS over the 100 dimensions.
@@ -104,7 +111,7 @@ def prepare_features(embeddings: np.ndarray, blocks: Sequence[Block]) -> tuple[n
             part = part - part.mean(0)
             spread = float(np.sqrt((part**2).sum(1).mean()))
             part = part / spread if spread > 1e-12 else part
-        parts.append(part * block.weight)
+        parts.append(part * weight)
     return np.concatenate(parts, axis=1), absolute
 
 
@@ -176,11 +183,18 @@ def cluster_embeddings(
     embeddings: np.ndarray,
     blocks: Sequence[Block] = (),
     *,
-    split_height: float = SPLIT_HEIGHT,
-    min_separation: float = MIN_SEPARATION,
+    split_height: float | None = None,
+    min_separation: float | None = None,
+    cal: Calibration | None = None,
 ) -> ClusterResult:
-    """Cluster (n, dim) embeddings into sub-styles; see the module docstring."""
-    features, absolute = prepare_features(embeddings, blocks)
+    """Cluster (n, dim) embeddings into sub-styles; see the module docstring. The cut's
+    thresholds default to the calibrated ones (taste/data/calibration.json)."""
+    cal = cal or calibration()
+    features, absolute = prepare_features(embeddings, blocks, cal)
+    if split_height is None:
+        split_height = cal.split_height
+    if min_separation is None:
+        min_separation = cal.min_separation
     n = len(features)
     if n == 0:
         return ClusterResult(np.zeros(0, dtype=int), features, "empty")
@@ -197,12 +211,54 @@ def cluster_embeddings(
         method = "ward-silhouette"
 
     labels = _relabel(raw, min_size)
+    if absolute and cal.outlier_distance:
+        labels = _flag_far_images(features, labels, cal.outlier_distance)
     if (labels >= 0).sum() < 0.5 * n:
         # No style holds even half the board: calling most images outliers would be
         # absurd, so report one broad group (the profile shows low coherence).
         labels = np.zeros(n, dtype=int)
         method += "+eclectic"
     return ClusterResult(labels, features, method)
+
+
+def leave_one_out_distances(features: np.ndarray) -> np.ndarray:
+    """Each image's distance to the mean of the others (of one group)."""
+    n = len(features)
+    if n < 2:
+        return np.zeros(n)
+    others = (features.sum(0) - features) / (n - 1)
+    return np.linalg.norm(features - others, axis=1)
+
+
+def _flag_far_images(features: np.ndarray, labels: np.ndarray, limit: float) -> np.ndarray:
+    """A single image unlike the rest of its sub-style (a pixel-art sprite on a board of
+    photographs) moves a Ward merge too little to split off on its own, so it is tested
+    directly: farther from the others' mean than `limit` (the calibration's 99.5th
+    percentile of that distance on real one-look boards) makes it an outlier. One image
+    per group at most, the farthest, and only in groups of 5 or more."""
+    labels = labels.copy()
+    for c in range(int(labels.max()) + 1 if (labels >= 0).any() else 0):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) < 5:
+            continue
+        d = leave_one_out_distances(features[idx])
+        far = int(d.argmax())
+        if d[far] > limit:
+            labels[idx[far]] = -1
+    return _relabel_kept(labels)
+
+
+def _relabel_kept(labels: np.ndarray) -> np.ndarray:
+    """Keep group order (largest first) after flagging; renumber 0..k-1."""
+    out = labels.copy()
+    kept = (
+        [c for c in range(int(labels.max()) + 1) if (labels == c).any()]
+        if (labels >= 0).any()
+        else []
+    )
+    for new, old in enumerate(kept):
+        out[labels == old] = new
+    return out
 
 
 def coherence(features: np.ndarray) -> float:

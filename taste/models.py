@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import cached_property
 
 import numpy as np
@@ -10,7 +11,7 @@ from django.db import models
 from django.urls import reverse
 
 from config.leases import LeasedWork
-from moodboards.models import Board
+from moodboards.models import Board, BoardImage
 
 from .document import TasteProfileData
 
@@ -107,6 +108,12 @@ class Analysis(LeasedWork):
         return 0
 
 
+def new_profile_code() -> str:
+    """A short, unguessable-enough handle for a profile version (``tb-7f3a2c``), like a
+    Midjourney style code; it only names the version, access is still checked."""
+    return f"tb-{secrets.token_hex(3)}"
+
+
 class TasteProfile(models.Model):
     """An immutable version of a board's taste. Generation refers to a version."""
 
@@ -125,6 +132,7 @@ class TasteProfile(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created = models.DateTimeField(auto_now_add=True)
+    code = models.CharField(max_length=16, unique=True, default=new_profile_code, editable=False)
 
     class Meta:
         ordering = ["board", "-version"]
@@ -143,3 +151,43 @@ class TasteProfile(models.Model):
     def document(self) -> TasteProfileData:
         """The stored profile as its typed document: what other apps read."""
         return TasteProfileData.from_dict(self.data)
+
+
+class SearchVector(models.Model):
+    """An image's embedding in the search space of one encoder (``space``), for taste
+    search across a library. Derived from ImageEmbedding and rebuilt lazily, so a new
+    encoder id or a new search-space version simply indexes afresh; searches never mix
+    spaces. With PostgreSQL and pgvector, migration 0003 adds an ``embedding vector``
+    column (and HNSW indexes are made per space); elsewhere ``vector`` is searched
+    exactly with numpy."""
+
+    sha256 = models.CharField(max_length=64)
+    space = models.CharField(max_length=96)  # "<encoder id>|s<search-space version>"
+    vector = models.BinaryField()  # float32, little-endian
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["space", "sha256"], name="one_search_vector_per_space")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sha256[:12]} / {self.space}"
+
+
+class ImageTag(models.Model):
+    """A tag someone put on a board image by hand (automatic tags are computed from the
+    measured descriptors and never stored)."""
+
+    image = models.ForeignKey(BoardImage, on_delete=models.CASCADE, related_name="tags")
+    term = models.CharField(max_length=60)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["term"]
+        constraints = [models.UniqueConstraint(fields=["image", "term"], name="one_tag_per_image")]
+
+    def __str__(self) -> str:
+        return f"{self.term} on {self.image_id}"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .calibration import medium_of
 from .clustering import ClusterResult, cluster_embeddings, coherence, project_2d
 from .descriptors import Descriptors, weighted_kmeans
 from .document import (
@@ -194,6 +195,7 @@ def _build_profile(
     # 2. Board keywords from measurements (outliers do not speak for the board).
     report("keywords", 1)
     columns = descriptor_columns(descriptors)
+    vectors = np.stack([d.as_vector() for d in descriptors])
     board_scored = score_terms(vocab, columns, inliers)
     keywords = pick_keywords(board_scored, columns, inliers, keys, per_facet=KEYWORDS_PER_FACET)
     clip_z: dict[str, float] | None = None
@@ -231,6 +233,7 @@ def _build_profile(
                 style_vector=[float(v) for v in styles[idx].mean(0)],
                 centroid=[float(v) for v in embeddings[idx].mean(0)],
                 coherence=round(coherence(result.features[idx]), 4),
+                medium=medium_of(vectors[idx])[0],
             )
         )
 
@@ -276,6 +279,7 @@ def _build_profile(
         ],
         coherence=board_coherence,
         method=result.method,
+        medium=medium_of(vectors[inliers])[0],
         extra={"style_vector": [float(v) for v in styles[inliers].mean(0)]},
     )
 

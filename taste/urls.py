@@ -1,8 +1,26 @@
 from django.urls import path
 
-from . import views
+from . import search_views, views
 
 urlpatterns = [
+    path("search/", search_views.search_page, name="search"),
+    path("search/rank/", search_views.rank_results, name="rank_results"),
+    path("search/steer/", search_views.profile_steer_by_code, name="profile_steer_by_code"),
+    path(
+        "boards/<int:board_id>/profiles/<int:version>/rank/",
+        search_views.profile_rank,
+        name="profile_rank",
+    ),
+    path(
+        "boards/<int:board_id>/profiles/<int:version>/steer/",
+        search_views.profile_steer,
+        name="profile_steer",
+    ),
+    path(
+        "boards/<int:board_id>/images/<int:image_id>/tags/",
+        search_views.image_tag,
+        name="image_tag",
+    ),
     path("boards/<int:board_id>/analyze/", views.analysis_start, name="analysis_start"),
     path(
         "boards/<int:board_id>/analyses/<int:analysis_id>/",

@@ -10,13 +10,15 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from moodboards import access
-from moodboards.models import Role
+from moodboards.models import Board, Role
 from moodboards.serving import as_file
 
 from . import selectors, services
 from .access import analysis_for_user, profile_for_user
 from .encoders import list_encoders
 from .exports import export_type, sub_style_of
+from .steering import steering_of
+from .vocabulary import load_vocabulary
 
 
 @login_required
@@ -92,6 +94,18 @@ def profile_detail(request: HttpRequest, board_id: int, version: int) -> HttpRes
             "can_edit": access.can(role, Role.EDITOR),
             "encoders": list_encoders(),
             "active": selectors.active_analysis(board),
+            "steering": steering_of(profile),
+            "vocabulary": load_vocabulary().names,
+            "image_names": sorted(
+                ((k, v["name"]) for k, v in profile.images.items()), key=lambda kv: kv[1]
+            ),
+            "steer_boards": (
+                Board.objects.filter(
+                    team__memberships__user_id=request.user.pk, archived_at__isnull=True
+                ).order_by("title")
+                if access.can(role, Role.EDITOR)
+                else []
+            ),
         }
     )
     ctx["previous"] = next((v for v in ctx["versions"] if v.version < profile.version), None)

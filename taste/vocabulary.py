@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .calibration import BELIEF_FIELDS, belief_columns
 from .descriptors import TYPICAL_SCALE, Descriptors
 
 FACETS = ("colour", "tone", "texture", "composition", "mood")
@@ -34,6 +35,9 @@ FACET_LABELS = {
 }
 # Width of the soft threshold as a fraction of the field's typical spread.
 SOFT_WIDTH = 0.12
+# Rules read the descriptor fields and the medium beliefs (taste.calibration).
+RULE_FIELDS: tuple[str, ...] = Descriptors.VECTOR_FIELDS + BELIEF_FIELDS
+FIELD_SCALE: dict[str, float] = {**TYPICAL_SCALE, **{f: 0.3 for f in BELIEF_FIELDS}}
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class Condition:
         """Soft truth in [0, 1] of this condition for an array of field values."""
         # Soft, but never wider than a quarter of the threshold itself: "colourfulness
         # < 3" must be sharp near zero, "contrast > 80" can be gentler.
-        width = SOFT_WIDTH * TYPICAL_SCALE[self.field]
+        width = SOFT_WIDTH * FIELD_SCALE[self.field]
         edge = self.lo if self.op != "<" else self.hi
         if edge != 0 and math.isfinite(edge):
             width = min(width, 0.25 * abs(edge))
@@ -76,6 +80,9 @@ class Term:
     avoids: tuple[str, ...]
     phrase: str  # how the summary says it ("black-and-white" for "black and white")
     priority: float = 1.0  # <1 for generic terms that should not lead a description
+    # Measurements shown as evidence without gating the term (a medium term is decided
+    # by the classifier's belief; these say what it saw).
+    shows: tuple[str, ...] = ()
 
     @property
     def licensed(self) -> bool:
@@ -110,7 +117,7 @@ class Vocabulary:
 
 
 def _parse_condition(field: str, spec: Sequence[Any]) -> Condition:
-    if field not in Descriptors.VECTOR_FIELDS:
+    if field not in RULE_FIELDS:
         raise ValueError(f"vocabulary rule uses unknown descriptor {field!r}")
     op, value = spec
     if op == ">":
@@ -121,6 +128,12 @@ def _parse_condition(field: str, spec: Sequence[Any]) -> Condition:
         lo, hi = value
         return Condition(field, op, float(lo), float(hi))
     raise ValueError(f"unknown rule operator {op!r} for {field!r}")
+
+
+def _check_field(field: str) -> str:
+    if field not in Descriptors.VECTOR_FIELDS:
+        raise ValueError(f"vocabulary evidence uses unknown descriptor {field!r}")
+    return field
 
 
 def parse_vocabulary(data: Mapping[str, Any]) -> Vocabulary:
@@ -137,6 +150,7 @@ def parse_vocabulary(data: Mapping[str, Any]) -> Vocabulary:
                 avoids=tuple(raw.get("avoids", ())),
                 phrase=raw.get("phrase", raw["term"]),
                 priority=float(raw.get("priority", 1.0)),
+                shows=tuple(_check_field(f) for f in raw.get("shows", ())),
             )
         )
     return Vocabulary(tuple(terms))
@@ -149,9 +163,12 @@ def load_vocabulary() -> Vocabulary:
 
 
 def descriptor_columns(descriptors: Sequence[Descriptors]) -> dict[str, np.ndarray]:
-    """Field name -> (n,) values, the form rules are evaluated on."""
+    """Field name -> (n,) values, the form rules are evaluated on: every descriptor
+    field and the per-image medium beliefs."""
     matrix = np.stack([d.as_vector() for d in descriptors]).astype(np.float64)
-    return {f: matrix[:, i] for i, f in enumerate(Descriptors.VECTOR_FIELDS)}
+    columns = {f: matrix[:, i] for i, f in enumerate(Descriptors.VECTOR_FIELDS)}
+    columns.update(belief_columns(matrix))
+    return columns
 
 
 # --- colour names -------------------------------------------------------------------

@@ -468,6 +468,7 @@ def _build_world() -> dict:
         "membership_id": team.memberships.get(user=bob).pk,
         "analysis_id": analysis.pk,
         "version": profile.version,
+        "ref": profile.code,
         "generation_id": generation.pk,
         "index": 0,
         "kind": "thumb",

@@ -14,7 +14,7 @@ from generation.models import Generation
 from generation.selectors import generations_for_user
 from moodboards import access
 from moodboards.models import Role
-from taste.access import profile_by_id_for_user
+from taste.access import profile_by_ref_for_user
 
 from .. import serializers as s
 from ..schema import api_schema
@@ -71,7 +71,9 @@ class GenerationListView(ApiListView):
         data = body.validated_data
         ingredients = [
             generation_services.IngredientSpec(
-                profile=profile_by_id_for_user(request.user, row["profile"]),
+                profile=profile_by_ref_for_user(
+                    request.user, row.get("profile_code") or row["profile"]
+                ),
                 cluster=row["cluster"],
                 weight=row["weight"],
             )

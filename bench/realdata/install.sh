@@ -13,19 +13,28 @@ REPO="$(cd "$HERE/../.." && pwd)"
 TARGET="${TASTEBASE_REALDATA_PYPI:-/opt/tastebase-realdata/pypi}"
 
 DEB_PKGS=(
+  angband-data=1:3.5.1-2.5
   blender-data=3.4.1+dfsg-2
   cataclysm-dda-data=0.F-3-9
   endless-sky-data=0.9.8-1.2
   enlightenment-data=0.25.4-2
   flare-game=1.14-1
+  freecol=1.0.0-1
+  hedgewars-data=1.0.2-6
   lincity-ng-data=2.9~git20150314-5
   minetest-data=5.6.1+dfsg+~1.9.0mt8+dfsg-2
+  mirrormagic-data=3.1.0+dfsg1-1
+  naev-data=0.8.2-1
   obs-studio=29.0.2+dfsg-1+b1
   openclipart-png=1:0.18+dfsg-19
   palapeli-data=4:22.12.3-1
+  seahorse-adventures=1.1+dfsg-6
   supertux-data=0.6.3-2
   tecnoballz-data=0.93.1-10
+  teeworlds-data=0.7.5-2
   tuxpaint-data=1:0.9.28-sdl2-1
+  unknown-horizons=2019.1-6
+  widelands-data=2:1.1-3
 )
 
 # dist-info directory name prefix -> pinned requirement

@@ -13,6 +13,7 @@ _SECTIONS = {
     "generations": "generations",
     "api": "api",
     "status": "status",
+    "search": "search",
 }
 
 

@@ -69,6 +69,28 @@ ENDPOINTS = [
      None, 200, ("small_profile",)),
     ("export-ase", "get", "/api/boards/{board}/profiles/{version}/exports/palette.ase", VIEW,
      None, 200, ("small_profile",)),
+    ("search-similar", "get", "/api/search/similar/?image={image}", VIEW, None, 200, ()),
+    ("search-keyword", "get", "/api/search/keyword/?q=grainy", ANY, None, 200, ()),
+    ("search-colour", "get", "/api/search/colour/?hex=808080", ANY, None, 200, ()),
+    ("profile-ref", "get", "/api/profiles/{code}/", VIEW, None, 200, ("small_profile",)),
+    ("profile-rank", "post", "/api/profiles/{profile}/rank/", VIEW, {"images": ["{image}"]},
+     200, ("small_profile",)),
+    ("profile-rank-files", "post", "/api/profiles/{code}/rank/", VIEW, "files", 200,
+     ("small_profile",)),
+    ("profile-more", "get", "/api/profiles/{code}/more/?cluster=0", VIEW, None, 200,
+     ("small_profile",)),
+    ("profile-off-taste", "get", "/api/profiles/{profile}/off-taste/", VIEW, None, 200,
+     ("small_profile",)),
+    ("profile-steer", "post", "/api/profiles/{code}/steer/", EDIT, {"pin": ["film grain"]},
+     201, ("small_profile",)),
+    ("image-tags", "get", "/api/boards/{board}/images/{image}/tags/", VIEW, None, 200, ()),
+    ("image-tag-add", "post", "/api/boards/{board}/images/{image}/tags/", EDIT,
+     {"term": "hero shot"}, 201, ()),
+    ("image-tag-remove", "delete", "/api/boards/{board}/images/{image}/tags/", EDIT,
+     {"term": "hero shot"}, 200, ()),
+    ("generation-create-by-code", "post", "/api/generations/", EDIT,
+     {"ingredients": [{"profile_code": "{code}"}], "content_images": ["{image}"], "count": 1},
+     202, ("small_profile",)),
     ("generations", "get", "/api/generations/", ANY, None, 200, ()),
     ("generation-create", "post", "/api/generations/", EDIT,
      {"ingredients": [{"profile": "{profile}"}], "content_images": ["{image}"], "count": 1},
@@ -157,7 +179,10 @@ def _context(request, needs) -> dict:
         ctx["analysis"] = taste_services.analysis_start(board=board, user=board.created_by).pk
     if "small_profile" in needs or "finished_generation" in needs:
         profile = request.getfixturevalue("small_profile")
-        ctx.update(profile=profile.pk, version=profile.version, board=profile.board_id)
+        ctx.update(
+            profile=profile.pk, code=profile.code, version=profile.version,
+            board=profile.board_id,
+        )  # fmt: skip
     if "finished_generation" in needs:
         ctx["generation"] = request.getfixturevalue("finished_generation").pk
     return ctx
@@ -230,7 +255,10 @@ def test_every_api_operation_is_in_the_matrix(alice_api):
     normalised = set()
     for method, path in tested:
         path = (
-            path.replace("{image}", "{image_id}")
+            path.split("?")[0]
+            .replace("/api/profiles/{profile}/", "/api/profiles/{ref}/")
+            .replace("/api/profiles/{code}/", "/api/profiles/{ref}/")
+            .replace("{image}", "{image_id}")
             .replace("{dave_membership}", "{membership_id}")
             .replace("{analysis}", "{analysis_id}")
             .replace("{generation}", "{generation_id}")

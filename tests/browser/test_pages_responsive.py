@@ -84,6 +84,9 @@ def _pages(s) -> list[tuple[str, str]]:
         ("generation", s["generation"].get_absolute_url()),
         ("upscale", s["upscale"].get_absolute_url()),
         ("tokens", reverse("api:tokens")),
+        ("search-similar", f"{reverse('search')}?similar={s['image'].pk}"),
+        ("search-colour", f"{reverse('search')}?colour=%23808080&delta_e=30"),
+        ("rank", f"{reverse('profile_rank', args=[board.pk, second.version])}?board={board.pk}"),
     ]
 
 

@@ -52,3 +52,72 @@ def board(look_items) -> Callable[..., tuple[list[ProfileInput], list[str]]]:
         return items, labels
 
     return build
+
+
+@pytest.fixture(scope="session")
+def real_items() -> Callable[[str], list[ProfileInput]]:
+    """label -> ProfileInputs of the real third-party images committed under
+    tests/data/real (media by label: "pixel_art", "photograph", ...; "photos" is every
+    committed photograph; "graded:<lut label>" is those photographs through a committed
+    real LUT). Embedded once per session."""
+    import json
+    from pathlib import Path
+
+    import numpy as np
+    from PIL import Image
+
+    import bench.realdata as rd
+
+    real = Path(__file__).resolve().parents[1] / "data" / "real"
+    index = json.loads((real / "index.json").read_text())["files"]
+    encoder = get_encoder(DEFAULT_ENCODER_ID)
+    cache: dict[str, list[ProfileInput]] = {}
+
+    def open_rgb(name: str) -> Image.Image:
+        with Image.open(real / name) as im:
+            return im.convert("RGB")
+
+    def images(label: str) -> list[Image.Image]:
+        if label == "photos":
+            return [
+                open_rgb(it["file"])
+                for it in index
+                if it["kind"] == "photo" or it.get("label") == "photograph"
+            ]
+        if label.startswith("graded:"):
+            it = next(i for i in index if i["kind"] == "lut" and i["label"] == label[7:])
+            formats = tuple(op for op in it["preprocess"] if op["op"] == "format")
+            lut = rd.read_lut(
+                rd.Item(
+                    it["manifest_id"],
+                    "lut",
+                    it["label"],
+                    it["source"],
+                    str(real / it["file"]),
+                    it["split"],
+                    formats,
+                )
+            )
+            out = []
+            for photo in images("photos"):
+                rgb = np.asarray(photo, np.float32) / 255.0
+                graded = np.clip(rd.apply_lut(lut, rgb), 0.0, 1.0)
+                out.append(Image.fromarray((graded * 255.0).round().astype(np.uint8)))
+            return out
+        return [
+            open_rgb(it["file"]) for it in index if it["kind"] == "medium" and it["label"] == label
+        ]
+
+    def get(label: str) -> list[ProfileInput]:
+        if label not in cache:
+            ims = images(label)
+            assert ims, f"no committed real images for {label}"
+            styles, descs = encoder.embed_parts(ims)
+            joined = encoder.join(styles, descs)
+            cache[label] = [
+                ProfileInput(f"{label}/{i}", joined[i], descs[i], styles[i])
+                for i in range(len(ims))
+            ]
+        return cache[label]
+
+    return get

@@ -73,19 +73,39 @@ def test_summary_mentions_the_top_keywords(board):
         assert vocab[kw.term].phrase in profile.summary
 
 
-def test_a_mixed_board_describes_each_sub_style(board):
-    profile = _profile(board, ["mono_contrast", "warm_film", "cyanotype"])
+def test_a_mixed_real_board_describes_each_sub_style_by_its_medium(real_items):
+    items = real_items("pixel_art") + real_items("photos") + real_items("line_art")
+    profile = build_profile(items, encoder_id=DEFAULT_ENCODER_ID)
     assert len(profile.clusters) == 3
-    labels = {c.index: {k.term for k in c.keywords} for c in profile.clusters}
-    assert any("monochrome" in terms for terms in labels.values())
-    assert any("film grain" in terms for terms in labels.values())
-    assert any("cyanotype blue" in terms or "cool tones" in terms for terms in labels.values())
-    assert "three" in profile.summary
+    assert {c.medium for c in profile.clusters} == {"pixel art", "photograph", "line art"}
     for cluster in profile.clusters:
+        assert cluster.medium in {k.term for k in cluster.keywords}
         assert 4 <= len(cluster.representatives) <= 6
         assert set(cluster.representatives) <= set(cluster.members)
         assert len(cluster.style_vector) == 100
         assert cluster.weight == pytest.approx(len(cluster.members) / profile.n_images, abs=1e-3)
+    assert "three" in profile.summary
+
+
+def test_a_board_has_the_medium_most_of_its_images_share(real_items):
+    mostly = build_profile(
+        real_items("photos") + real_items("pixel_art"), encoder_id=DEFAULT_ENCODER_ID
+    )
+    assert mostly.medium == "photograph"  # 14 of 20 images
+    even = build_profile(
+        real_items("pixel_art") + real_items("line_art"), encoder_id=DEFAULT_ENCODER_ID
+    )
+    assert even.medium == ""  # half and half: no medium holds the board
+    assert {c.medium for c in even.clusters} == {"pixel art", "line art"}
+
+
+def test_a_board_of_one_medium_names_it_with_its_evidence(real_items):
+    profile = build_profile(real_items("pixel_art"), encoder_id=DEFAULT_ENCODER_ID)
+    assert profile.medium == "pixel art"
+    keyword = next(k for k in profile.keywords if k.term == "pixel art")
+    shown = {e.measurement: e for e in keyword.evidence}
+    assert {"medium_pixel_art", "exact_flat", "colour_count", "edge_hardness"} <= set(shown)
+    assert shown["exact_flat"].value > shown["exact_flat"].typical  # flatter than a photo
 
 
 def test_evidence_points_at_real_images(board):

@@ -4,7 +4,8 @@ from importlib.resources import files
 import numpy as np
 import pytest
 
-from taste.descriptors import Descriptors
+from taste.calibration import BELIEF_FIELDS
+from taste.descriptors import REFERENCE_TYPICAL, Descriptors
 from taste.vocabulary import (
     FACETS,
     hex_to_lab,
@@ -26,11 +27,36 @@ def test_vocabulary_is_large_and_covers_every_facet():
     assert len(vocab.terms) - len(vocab.licensed) >= 100  # CLIP-only terms
 
 
-def test_every_rule_references_a_real_descriptor_field():
+def test_every_rule_references_a_real_descriptor_field_or_medium_belief():
     raw = json.loads((files("taste") / "data" / "vocabulary.json").read_text())
     for term in raw["terms"]:
         for field in term.get("rule", {}):
+            assert field in Descriptors.VECTOR_FIELDS + BELIEF_FIELDS, (term["term"], field)
+        for field in term.get("shows", ()):
             assert field in Descriptors.VECTOR_FIELDS, (term["term"], field)
+
+
+def test_a_vivid_board_is_never_faded_and_a_dark_one_never_airy():
+    vocab = load_vocabulary()
+    fields = Descriptors.VECTOR_FIELDS
+    vivid = {f: np.array([REFERENCE_TYPICAL[f]]) for f in fields}
+    vivid.update(colourfulness=np.array([80.0]), saturation_mean=np.array([0.6]),
+                 black_level=np.array([20.0]), contrast=np.array([50.0]))  # fmt: skip
+    for term in ("faded", "washed out"):
+        assert vocab.by_name[term].membership(vivid)[0] < 0.5, term
+    assert vocab.by_name["vivid colour"].membership(vivid)[0] > 0.5
+    dark = {f: np.array([REFERENCE_TYPICAL[f]]) for f in fields}
+    dark.update(key=np.array([25.0]), contrast=np.array([30.0]))
+    assert vocab.by_name["airy"].membership(dark)[0] < 0.5
+
+
+def test_teal_and_orange_is_read_by_hue():
+    vocab = load_vocabulary()
+    cols = {f: np.array([REFERENCE_TYPICAL[f]] * 2) for f in Descriptors.VECTOR_FIELDS}
+    cols["teal_orange"] = np.array([4.0, -1.0])
+    cols["colourfulness"] = np.array([40.0, 40.0])
+    m = vocab.by_name["teal and orange"].membership(cols)
+    assert m[0] > 0.5 > m[1]
 
 
 def test_avoid_links_point_at_existing_terms():

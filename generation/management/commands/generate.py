@@ -3,11 +3,15 @@
 python manage.py generate --profile-from DIR --content IMG [--content IMG ...]
     [--backend auto|grade|stylize] --strength S [--colour C --tone T --texture X]
     --count N --cohesion C --seed X --out OUTDIR [--json]
+python manage.py generate --profile CODE --user USERNAME --content IMG ...
 
 The profile is built from DIR exactly as `analyze_images` builds it (its colour grade
-included); `--backend auto` (the default) grades photographic boards and stylizes
-painted and illustrated ones, and says which ran and why. Outputs are scored for
-style fidelity; grade outputs also say what the taste added (ΔE from the content).
+included), or is a saved version named by its short code (``tb-7f3a2c``), which
+USERNAME must be allowed to see (the same check as the pages); a steered version's
+sub-styles are used as steered. `--backend auto` (the default) grades photographic
+boards and stylizes painted and illustrated ones, and says which ran and why. Outputs
+are scored for style fidelity; grade outputs also say what the taste added (ΔE from
+the content).
 """
 
 from __future__ import annotations
@@ -27,9 +31,10 @@ class Command(BaseCommand):
     help = "Stylize content images in the taste of a folder of references."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--profile-from", type=Path, required=True, help="folder of reference images"
-        )
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--profile-from", type=Path, help="folder of reference images")
+        source.add_argument("--profile", help="a saved profile version's code, e.g. tb-7f3a2c")
+        parser.add_argument("--user", help="whose access --profile is checked against")
         parser.add_argument(
             "--content",
             type=Path,
@@ -52,16 +57,19 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         references = options["profile_from"]
-        if not references.is_dir():
+        if references is not None and not references.is_dir():
             raise CommandError(f"{references} is not a directory")
         for name in ("strength", "cohesion", "colour", "tone", "texture"):
             if not 0.0 <= options[name] <= 1.0:
                 raise CommandError(f"--{name} is between 0 and 1")
         if not 1 <= options["count"] <= 16:
             raise CommandError("--count is 1 to 16")
-        images, _ = load_images(references)
-        if not images:
-            raise CommandError(f"no readable images in {references}")
+        saved = self._saved_profile(options) if options["profile"] else None
+        images: list = []
+        if saved is None:
+            images, _ = load_images(references)
+            if not images:
+                raise CommandError(f"no readable images in {references}")
         contents = []
         for path in options["content"]:
             loaded, _ = load_images(path.parent) if path.is_file() else ([], [])
@@ -71,7 +79,7 @@ class Command(BaseCommand):
             contents.append((path, match[0]))
 
         started = time.perf_counter()
-        profile = analyze_pil_images(images)
+        profile = saved.document if saved is not None else analyze_pil_images(images)
         backend, reason = self._backend(profile, options["backend"])
         count = options["count"]
         if options["cohesion"] >= 1.0:
@@ -97,6 +105,7 @@ class Command(BaseCommand):
             )  # fmt: skip
         summary = {
             "profile": {
+                **({"code": saved.code, "version": saved.version} if saved else {}),
                 "images": profile.n_images,
                 "sub_styles": len(profile.clusters),
                 "medium": profile.medium,
@@ -163,3 +172,21 @@ class Command(BaseCommand):
             return out, fidelity_score(out, content, taste), None
 
         return render
+
+    def _saved_profile(self, options: dict[str, Any]):
+        from django.contrib.auth import get_user_model
+        from django.http import Http404
+
+        from taste.access import profile_by_code_for_user
+
+        if not options["user"]:
+            raise CommandError("--profile needs --user: the code is checked against their access")
+        user = get_user_model().objects.filter(username=options["user"]).first()
+        try:
+            if user is None:
+                raise Http404
+            return profile_by_code_for_user(user, options["profile"])
+        except Http404:
+            raise CommandError(
+                f"no profile {options['profile']} that {options['user']} can see"
+            ) from None
