@@ -27,7 +27,7 @@ from .encoders import DEFAULT_ENCODER_ID
 from .models import ImageEmbedding, TasteProfile
 from .search_index import index_sync, nearest, vectors_for
 from .vectors import is_absolute, scores, search_space
-from .vocabulary import load_vocabulary
+from .vocabulary import descriptor_columns, load_vocabulary
 
 SEARCH_ENCODER = DEFAULT_ENCODER_ID
 MAX_RESULTS = 200
@@ -249,12 +249,13 @@ def explain(doc: TasteProfileData, cluster: int | None, desc: Descriptors) -> tu
     vocab = load_vocabulary().by_name
     keywords = doc.clusters[cluster].keywords if cluster is not None else doc.keywords
     agree, disagree = [], []
-    values = {f: np.array([getattr(desc, f)]) for f in Descriptors.VECTOR_FIELDS}
+    values = descriptor_columns([desc])  # descriptor fields and the medium beliefs
     for kw in [k for k in keywords if k.term in vocab and vocab[k.term].licensed][:WHY_TERMS]:
         term = vocab[kw.term]
         carried = float(term.membership(values)[0])
         cond = term.rule[0]
-        text = f"{kw.term}: {cond.field.replace('_', ' ')} {getattr(desc, cond.field):.3g} ({cond.describe()})"
+        measured = cond.field.replace("_", " ").replace("medium ", "belief in ")
+        text = f"{kw.term}: {measured} {values[cond.field][0]:.3g} ({cond.describe()})"
         (agree if carried >= 0.5 else disagree).append(text)
     return agree, disagree
 

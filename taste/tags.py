@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from moodboards.access import User
 from moodboards.models import BoardImage
 
+from .calibration import belief_columns
 from .descriptors import Descriptors
 from .encoders import DEFAULT_ENCODER_ID
 from .models import ImageEmbedding, ImageTag, TasteProfile
@@ -38,7 +39,9 @@ def _columns(vectors: np.ndarray) -> dict[str, np.ndarray]:
     """Descriptor columns straight from the cached joined embeddings (the descriptors are
     their last values, in Descriptors.VECTOR_FIELDS order): no JSON to parse."""
     desc = vectors[:, -len(Descriptors.VECTOR_FIELDS) :].astype(np.float64)
-    return {f: desc[:, i] for i, f in enumerate(Descriptors.VECTOR_FIELDS)}
+    columns = {f: desc[:, i] for i, f in enumerate(Descriptors.VECTOR_FIELDS)}
+    columns.update(belief_columns(desc))  # the medium rules read the classifier's beliefs
+    return columns
 
 
 def _embeddings(shas: list[str]) -> tuple[list[str], np.ndarray]:
