@@ -11,7 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from generation.models import Backend, GenerationStatus
-from generation.services import MAX_BATCH, MAX_CONTENTS, MAX_INGREDIENTS
+from generation.services import AUTO, MAX_BATCH, MAX_CONTENTS, MAX_INGREDIENTS
 from moodboards.models import ImageStatus, Role
 from moodboards.services import MAX_REORDER
 from taste.models import AnalysisStatus
@@ -323,9 +323,19 @@ class GenerationCreateSerializer(serializers.Serializer):
     )  # fmt: skip
     ingredients = IngredientInSerializer(many=True, max_length=MAX_INGREDIENTS)
     backend = serializers.ChoiceField(
-        choices=[Backend.STYLIZE, Backend.DIFFUSION], default=Backend.STYLIZE
-    )
+        choices=[AUTO, Backend.GRADE, Backend.STYLIZE, Backend.DIFFUSION], default=AUTO,
+        help_text=(
+            "auto (default): grade for photographic boards (or unknown medium), stylize for "
+            "painted and illustrated ones; the run's backend_reason says which ran and why."
+        ),
+    )  # fmt: skip
     strength = FiniteFloatField(required=False, default=0.8, min_value=0.0, max_value=1.0)
+    colour = FiniteFloatField(required=False, default=1.0, min_value=0.0, max_value=1.0,
+                              help_text="grade: how much of the grade's colour change")  # fmt: skip
+    tone = FiniteFloatField(required=False, default=1.0, min_value=0.0, max_value=1.0,
+                            help_text="grade: how much of the grade's tone curve")  # fmt: skip
+    texture = FiniteFloatField(required=False, default=1.0, min_value=0.0, max_value=1.0,
+                               help_text="grade: how much of the board's grain")  # fmt: skip
     count = serializers.IntegerField(required=False, default=4, min_value=1, max_value=MAX_BATCH)
     cohesion = FiniteFloatField(required=False, default=1.0, min_value=0.0, max_value=1.0)
     seed = serializers.IntegerField(required=False, default=0, min_value=0, max_value=2**31 - 1)
@@ -378,6 +388,9 @@ class OutputSerializer(serializers.Serializer):
     fidelity = FiniteFloatField(allow_null=True)
     content_fidelity = FiniteFloatField(allow_null=True)
     fidelity_gain = FiniteFloatField(allow_null=True)
+    delta_e = FiniteFloatField(
+        allow_null=True, help_text="What the taste added: mean CIEDE2000 from the content"
+    )
     file_url = serializers.SerializerMethodField()
 
     @extend_schema_field(serializers.URLField(allow_null=True))
@@ -391,7 +404,11 @@ class GenerationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     team = serializers.IntegerField(source="team_id")
     backend = serializers.ChoiceField(choices=Backend.choices)
+    backend_reason = serializers.CharField(help_text="Why this backend ran (auto's choice).")
     strength = FiniteFloatField(allow_null=True)
+    colour = FiniteFloatField(allow_null=True)
+    tone = FiniteFloatField(allow_null=True)
+    texture = FiniteFloatField(allow_null=True)
     count = serializers.IntegerField()
     cohesion = FiniteFloatField(allow_null=True)
     seed = serializers.IntegerField()

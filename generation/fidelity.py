@@ -128,3 +128,46 @@ def fidelity_score(
     out = similarity(vec(output), taste, space)
     base = 0.5 if content is None else similarity(vec(content), taste, space)
     return Fidelity(output=round(out, 4), content=round(base, 4), gain=round(out - base, 4))
+
+
+# --- the grade backend's fidelity: colour distance to the profile's own grade ------------
+
+FIDELITY_SIDE = 256  # colour differences, not detail
+
+
+def _lab_small(image: Image.Image, size: tuple[int, int] | None = None) -> np.ndarray:
+    from skimage.color import rgb2lab
+
+    rgb = image.convert("RGB")
+    if size is None:
+        scale = min(1.0, FIDELITY_SIDE / max(rgb.size))
+        size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    small = rgb.resize(size, Image.Resampling.BOX)
+    return rgb2lab(np.asarray(small, dtype=np.float32) / 255.0)
+
+
+def mean_delta_e(a: Image.Image, b: Image.Image) -> float:
+    """Mean CIEDE2000 between two pictures of the same scene (b resized to a's size)."""
+    from skimage.color import deltaE_ciede2000
+
+    lab_a = _lab_small(a)
+    lab_b = _lab_small(b, (lab_a.shape[1], lab_a.shape[0]))
+    return float(deltaE_ciede2000(lab_a, lab_b).mean())
+
+
+def grade_fidelity(output: Image.Image, content: Image.Image, reference: Image.Image) -> Fidelity:
+    """How close an output lands to the profile's grade of this content (``reference``:
+    the content graded at full strength), against how close the untouched content is.
+
+    Score = d_content / (d_content + d_output) with d the mean CIEDE2000 to the
+    reference: 1 is the reference itself, 0.5 no closer than the untouched content,
+    below 0.5 further away (a wrong look, a repainted picture). bench/grade.py checks
+    that it ranks outputs as the colour difference to the *true* grade does."""
+    d_out = mean_delta_e(reference, output)
+    d_content = mean_delta_e(reference, content)
+    if d_content + d_out < 1e-6:
+        out = base = 1.0  # the grade changes nothing: everything is as close as can be
+    else:
+        out = d_content / (d_content + d_out)
+        base = 0.5
+    return Fidelity(output=round(out, 4), content=round(base, 4), gain=round(out - base, 4))

@@ -27,7 +27,11 @@ def validate_finite(value: float) -> None:
 
 
 class Backend(models.TextChoices):
-    STYLIZE = "stylize", "Stylize (style transfer onto your images, CPU)"
+    GRADE = "grade", "Grade (the board's colour grade, tone and grain on your photos, CPU)"
+    STYLIZE = (
+        "stylize",
+        "Stylize (painterly: style transfer for painted and illustrated boards, CPU)",
+    )
     DIFFUSION = "diffusion", "Diffusion (text-to-image with IP-Adapter, GPU)"
     UPSCALE = "upscale", "Upscale ×4 (Real-ESRGAN)"
 
@@ -61,6 +65,19 @@ class Generation(LeasedWork):
         default=1.0, validators=[validate_finite, MinValueValidator(0.0), MaxValueValidator(1.0)]
     )
     seed = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(MAX_SEED)])
+    # The grade backend's creative sliders (0-1, beside strength): how much of the
+    # grade's colour change, of its tone curve, and of the board's grain.
+    colour = models.FloatField(
+        default=1.0, validators=[validate_finite, MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    tone = models.FloatField(
+        default=1.0, validators=[validate_finite, MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    texture = models.FloatField(
+        default=1.0, validators=[validate_finite, MinValueValidator(0.0), MaxValueValidator(1.0)]
+    )
+    # Why this backend ran (e.g. "auto: the profile's medium is photograph"), for the page.
+    backend_reason = models.CharField(max_length=300, blank=True)
     prompt = models.TextField(blank=True)  # diffusion only
     negative_prompt = models.TextField(blank=True)
     status = models.CharField(
@@ -158,6 +175,8 @@ class Output(models.Model):
     # taste, against how close the untouched content image was (0-1, higher = closer).
     fidelity = models.FloatField(null=True, blank=True)
     content_fidelity = models.FloatField(null=True, blank=True)
+    # What the taste added: mean CIEDE2000 between the output and its content image.
+    delta_e = models.FloatField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
     created = models.DateTimeField(auto_now_add=True)
 

@@ -86,6 +86,17 @@ class _Renderer:
             )
             self.taste = blended_taste(self.ingredients)
         self._content_images: dict[int, Image.Image] = {}
+        self._looks: list | None = None
+
+    def looks(self) -> list:
+        if self._looks is None:
+            from .grade import plan_looks
+
+            g = self.generation
+            self._looks = plan_looks(
+                self.ingredients, count=g.count, cohesion=g.cohesion, seed=g.seed
+            )
+        return self._looks
 
     def content(self, index: int) -> tuple[ContentImage, Image.Image]:
         content = self.contents[index % len(self.contents)]
@@ -95,6 +106,8 @@ class _Renderer:
 
     def render(self, index: int) -> tuple[Image.Image, dict]:
         backend = self.generation.backend
+        if backend == Backend.GRADE:
+            return self._grade(index)
         if backend == Backend.STYLIZE:
             from .fidelity import fidelity_score
             from .stylize import stylize
@@ -118,6 +131,27 @@ class _Renderer:
         if backend == Backend.DIFFUSION:
             return self._diffuse(index)
         raise ValueError(f"backend {backend} is not rendered here")
+
+    def _grade(self, index: int) -> tuple[Image.Image, dict]:
+        from .fidelity import grade_fidelity, mean_delta_e
+        from .grade import GradeSliders, grade
+
+        g = self.generation
+        content, image = self.content(index)
+        look = self.looks()[index]
+        sliders = GradeSliders(g.strength, g.colour, g.tone, g.texture)
+        cap = settings.TASTEBASE_GENERATE_MAX_SIDE
+        out = grade(image, look, sliders, seed=g.seed + index, max_side=cap)
+        # The reference is this slot's look at full strength, without grain (noise is
+        # not a colour difference).
+        reference = grade(image, look, GradeSliders(texture=0.0), max_side=256)
+        score = grade_fidelity(out, image, reference)
+        return out, {
+            "content": content,
+            "fidelity": score.output,
+            "content_fidelity": score.content,
+            "delta_e": round(mean_delta_e(image, out), 3),
+        }
 
     def _diffuse(self, index: int) -> tuple[Image.Image, dict]:
         from .diffusion import get_backend, ip_scale_for_strength
@@ -226,12 +260,31 @@ def generation_run(*, generation_id: int, renderer_factory=_Renderer) -> Generat
 
 
 def preview_jpeg(
-    *, content: Image.Image, ingredients: Sequence[IngredientSpec], strength: float, side: int = 384
+    *,
+    content: Image.Image,
+    ingredients: Sequence[IngredientSpec],
+    strength: float,
+    side: int = 384,
+    backend: str = Backend.STYLIZE,
+    sliders: dict[str, float] | None = None,
 ) -> bytes:
-    from .stylize import preview
+    """The slider preview of a recipe: ``backend`` is grade or stylize (auto resolved)."""
+    if backend == "auto":
+        from .grade import choose_backend
 
-    taste = blended_taste(ingredients)
-    out = preview(content, taste, strength, side=side)
+        backend, _ = choose_backend(ingredients)
+    if backend == Backend.GRADE:
+        from .grade import GradeSliders, blend_looks, ingredient_looks, preview
+
+        looks, weights, _ = ingredient_looks(ingredients)
+        out = preview(
+            content, blend_looks(looks, weights), GradeSliders(strength, **(sliders or {})),
+            side=side,
+        )  # fmt: skip
+    else:
+        from .stylize import preview as stylize_preview
+
+        out = stylize_preview(content, blended_taste(ingredients), strength, side=side)
     buf = io.BytesIO()
     out.convert("RGB").save(buf, "JPEG", quality=85)
     return buf.getvalue()

@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 16
 MAX_CONTENTS = 16
 MAX_INGREDIENTS = 8
+# Not a stored backend: resolved at creation to grade or stylize by the profiles' medium.
+AUTO = "auto"
+AUTO_LABEL = "Auto (grade for photographs, stylize for painted and illustrated boards)"
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,8 @@ def backend_statuses() -> list[BackendInfo]:
 
     status = diffusion_status(settings.TASTEBASE_WEIGHTS_REGISTRY)
     return [
+        BackendInfo(AUTO, AUTO_LABEL, True, "Built in; picks grade or stylize.", True),
+        BackendInfo(Backend.GRADE, Backend.GRADE.label, True, "Built in; runs on the CPU.", True),
         BackendInfo(
             Backend.STYLIZE, Backend.STYLIZE.label, True, "Built in; runs on the CPU.", True
         ),
@@ -260,6 +265,7 @@ def _validate(
     cohesion: float,
     seed: int,
     contents: Sequence[ContentSpec | BoardImage],
+    sliders: dict[str, float],
 ) -> None:
     info = {b.id: b for b in backend_statuses()}.get(backend)
     if info is None:
@@ -273,6 +279,16 @@ def _validate(
         raise ValidationError("Strength is between 0 and 1.")
     if not _finite_in(cohesion, 0.0, 1.0):
         raise ValidationError("Cohesion is between 0 (diverse) and 1 (cohesive).")
+    for name, value in sliders.items():
+        if not _finite_in(value, 0.0, 1.0):
+            raise ValidationError(f"{name.capitalize()} is between 0 and 1.")
+    if backend == Backend.GRADE:
+        missing = [str(i.profile) for i in ingredients if not i.profile.document.grade]
+        if missing:
+            raise ValidationError(
+                f"{', '.join(missing)} was analysed before grade recovery: analyse the board "
+                "again to grade with it, or choose Stylize."
+            )
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_BATCH:
         raise ValidationError(f"A batch has 1 to {MAX_BATCH} images.")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
@@ -394,13 +410,16 @@ def generation_create(
     ingredients: Sequence[IngredientSpec],
     contents: Sequence[ContentSpec | BoardImage] = (),
     team: Team | None = None,
-    backend: str = Backend.STYLIZE,
+    backend: str = AUTO,
     strength: float = 0.8,
     count: int = 4,
     cohesion: float = 1.0,
     seed: int = 0,
     prompt: str = "",
     negative_prompt: str = "",
+    colour: float = 1.0,
+    tone: float = 1.0,
+    texture: float = 1.0,
 ) -> Generation:
     """Start a run. `contents` are board images (read here) or uploaded pictures.
 
@@ -416,10 +435,16 @@ def generation_create(
     # 2. What: a recipe the backends can make, with pictures within the budgets.
     if backend == Backend.UPSCALE:
         count = len(contents)  # one output per image
+    sliders = {"colour": colour, "tone": tone, "texture": texture}
     _validate(
         ingredients=ingredients, backend=backend, strength=strength, count=count,
-        cohesion=cohesion, seed=seed, contents=contents,
+        cohesion=cohesion, seed=seed, contents=contents, sliders=sliders,
     )  # fmt: skip
+    backend, reason = _resolve_backend(backend, ingredients)
+    if backend in (Backend.GRADE, Backend.STYLIZE) and cohesion >= 1.0 and contents:
+        # A cohesive batch gives every slot the same look, and these backends are
+        # deterministic: more slots than pictures would be identical copies.
+        count = min(count, len(contents))
     check_content_budget(contents)
     if backend == Backend.UPSCALE:
         check_upscale_size(contents)
@@ -435,6 +460,7 @@ def generation_create(
                 team=team, created_by=user, backend=backend, strength=strength, count=count,
                 cohesion=cohesion, seed=seed, prompt=prompt.strip(),
                 negative_prompt=negative_prompt.strip(), work_pixels=work,
+                backend_reason=reason[:300], **sliders,
             )  # fmt: skip
             generation.full_clean(exclude=["created_by", "team"])
             generation.save()
@@ -461,6 +487,15 @@ def generation_create(
             default_storage.delete(name)
         raise
     return generation
+
+
+def _resolve_backend(backend: str, ingredients: Sequence[IngredientSpec]) -> tuple[str, str]:
+    """The backend that runs, and why (shown on the page and in the CLI)."""
+    if backend != AUTO:
+        return backend, "chosen"
+    from .grade import choose_backend
+
+    return choose_backend(ingredients)
 
 
 def generation_upscale(*, user: AbstractBaseUser, source: BoardImage | Output) -> Generation:
@@ -506,7 +541,8 @@ def generation_rerun(*, generation: Generation, user: AbstractBaseUser, **change
     recipe = {
         "backend": generation.backend, "strength": generation.strength, "count": generation.count,
         "cohesion": generation.cohesion, "seed": generation.seed, "prompt": generation.prompt,
-        "negative_prompt": generation.negative_prompt,
+        "negative_prompt": generation.negative_prompt, "colour": generation.colour,
+        "tone": generation.tone, "texture": generation.texture,
     }  # fmt: skip
     recipe.update(changes)
     ingredients = [

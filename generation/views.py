@@ -117,7 +117,10 @@ def _chosen_team(request: HttpRequest):
 # --- pages ------------------------------------------------------------------------------
 
 
-DEFAULTS = {"strength": 0.8, "count": 4, "cohesion": 1.0, "backend": "stylize"}
+DEFAULTS = {
+    "strength": 0.8, "count": 4, "cohesion": 1.0, "backend": "auto",
+    "colour": 1.0, "tone": 1.0, "texture": 1.0,
+}  # fmt: skip
 # What each backend reads from the form, so the page shows only what matters for it.
 PROMPT_BACKENDS = {"diffusion"}
 GRADE_BACKENDS = {"grade", "auto"}
@@ -136,7 +139,8 @@ def generation_new(request: HttpRequest) -> HttpResponse:
         initial.update(
             strength=generation.strength, count=generation.count, cohesion=generation.cohesion,
             seed=generation.seed, backend=generation.backend, prompt=generation.prompt,
-            negative_prompt=generation.negative_prompt,
+            negative_prompt=generation.negative_prompt, colour=generation.colour,
+            tone=generation.tone, texture=generation.texture,
         )  # fmt: skip
         rows = [
             {"profile": i.profile_id, "cluster": i.cluster, "weight": i.weight}
@@ -265,14 +269,23 @@ def _create(request: HttpRequest) -> HttpResponse:
     return redirect(generation)
 
 
+def _sliders(data) -> dict[str, float]:
+    """The grade backend's colour / tone / texture sliders (0-1, default 1)."""
+    return {
+        name: float(bounded.number(data.get(name), name=name.capitalize(), lo=0, hi=1, default=1.0))
+        for name in ("colour", "tone", "texture")
+    }
+
+
 def _recipe(request: HttpRequest) -> dict:
     """The form's recipe, every field checked before any picture is read."""
     data = request.POST
     recipe = {
         "team": _chosen_team(request),
         "ingredients": _ingredients(request.user, data),
-        "backend": data.get("backend") or Backend.STYLIZE,
+        "backend": data.get("backend") or services.AUTO,
         "strength": float(bounded.number(data.get("strength"), name="Strength", lo=0, hi=1, default=0.8)),
+        **_sliders(data),
         "count": bounded.number(data.get("count"), name="Batch", lo=1, hi=services.MAX_BATCH, default=4, integer=True),
         "cohesion": float(bounded.number(data.get("cohesion"), name="Cohesion", lo=0, hi=1, default=1.0)),
         "seed": bounded.number(data.get("seed"), name="Seed", lo=0, hi=MAX_SEED, default=0, integer=True),
@@ -514,6 +527,12 @@ def preview(request: HttpRequest) -> HttpResponse:
         if not ingredients:
             raise ValidationError("Choose a taste profile.")
         services.validate_ingredients(ingredients)
+        backend = body.get("backend") or services.AUTO
+        if backend not in (services.AUTO, Backend.GRADE, Backend.STYLIZE):
+            raise ValidationError("Previews are made by the auto, grade and stylize backends.")
+        sliders = _sliders(body)
+        if backend == Backend.GRADE and any(not i.profile.document.grade for i in ingredients):
+            raise ValidationError("This profile version has no recovered grade: analyse again.")
         upload = body.get("content_data")
         image = (
             None
@@ -530,7 +549,10 @@ def preview(request: HttpRequest) -> HttpResponse:
             with field.open("rb") as fh:
                 content = Image.open(fh)
                 content.load()
-        jpeg = rendering.preview_jpeg(content=content, ingredients=ingredients, strength=strength)
+        jpeg = rendering.preview_jpeg(
+            content=content, ingredients=ingredients, strength=strength, backend=backend,
+            sliders=sliders,
+        )  # fmt: skip
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
     except OSError:

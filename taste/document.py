@@ -102,6 +102,9 @@ class TasteProfileData:
     method: str
     extra: dict[str, Any] = field(default_factory=dict)
     medium: str = ""  # the board's dominant medium, as on Cluster.medium
+    # The recovered colour grades (taste.grading.ProfileGrade.to_dict(): the board's, per
+    # sub-style and per image, plus grain); {} on versions made before grade recovery.
+    grade: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(asdict(self))
@@ -130,6 +133,7 @@ class TasteProfileData:
             tone=_build(Tone, data["tone"]),
             map=[_build(MapPoint, m) for m in data.get("map", [])],
             extra=dict(data.get("extra", {})),
+            grade=dict(data.get("grade") or {}),
         )
 
     # --- what other apps read --------------------------------------------------------

@@ -31,7 +31,28 @@ EXPORTS = {
     "palette.gpl": "text/plain; charset=utf-8",
     "look.cube": "text/plain; charset=utf-8",
     "lut-preview.jpg": "image/jpeg",
+    "look-hald.png": "image/png",
 }
+# The same LUTs for one sub-style: look-s1.cube, look-s1-hald.png, ... (1-based).
+SUB_STYLE_EXPORT = re.compile(r"look-s([1-9][0-9]?)(\.cube|-hald\.png)")
+HALD_LEVEL = 8  # 512x512 px, 64 nodes per axis: what darktable and G'MIC ship
+
+
+def export_type(name: str) -> str | None:
+    """The media type of an export name, or None when there is no such export."""
+    if name in EXPORTS:
+        return EXPORTS[name]
+    match = SUB_STYLE_EXPORT.fullmatch(name)
+    if match is None:
+        return None
+    return EXPORTS["look.cube"] if match.group(2) == ".cube" else EXPORTS["look-hald.png"]
+
+
+def sub_style_of(name: str) -> int | None:
+    """The 0-based sub-style a LUT export is for (None: the whole profile)."""
+    match = SUB_STYLE_EXPORT.fullmatch(name)
+    return int(match.group(1)) - 1 if match else None
+
 
 CUBE_SIZE = 33
 QUANTILES = (5, 25, 50, 75, 95)
@@ -291,3 +312,47 @@ def apply_cube(image: Image.Image, lut: np.ndarray) -> Image.Image:
     if alpha is not None:
         out.putalpha(alpha)
     return out
+
+
+# --- the recovered grade as LUT files --------------------------------------------------
+
+
+def grade_rgb_lut(table: np.ndarray, *, strength: float = 1.0, size: int = CUBE_SIZE) -> np.ndarray:
+    """A recovered grade (taste.grading table: Lab output at sRGB nodes) as an
+    (size, size, size, 3) sRGB LUT, at full strength unless asked otherwise."""
+    from . import grading
+
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must be in [0, 1], got {strength}")
+    if not 2 <= size <= 65:
+        raise ValueError(f"LUT size must be in [2, 65], got {size}")
+    lab = grading.graded_lab(grading.resample(table, size), strength=strength, colour=1, tone=1)
+    return grading.rgb_table(lab)
+
+
+def hald_png(lut: np.ndarray) -> bytes:
+    """A HaldCLUT PNG (darktable, RawTherapee, G'MIC): level L holds L² nodes per axis
+    in an L³ x L³ image, red fastest, then green, then blue, row by row."""
+    import io
+
+    nodes = lut.shape[0]
+    level = round(nodes**0.5)
+    if level * level != nodes:
+        raise ValueError(f"a Hald image needs a square number of nodes per axis, got {nodes}")
+    side = level**3
+    pixels = np.clip(lut, 0.0, 1.0).transpose(2, 1, 0, 3).reshape(side, side, 3)
+    buf = io.BytesIO()
+    Image.fromarray((pixels * 255.0 + 0.5).astype(np.uint8), "RGB").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def read_hald(data: bytes) -> np.ndarray:
+    """A HaldCLUT PNG back into a LUT indexed [r, g, b] (for checking round trips)."""
+    import io
+
+    image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.float32) / 255.0
+    side = image.shape[0]
+    nodes = round(side ** (2 / 3))
+    if image.shape[:2] != (side, side) or nodes**3 != side * side:
+        raise ValueError("not a HaldCLUT image")
+    return image.reshape(nodes, nodes, nodes, 3).transpose(2, 1, 0, 3)

@@ -344,5 +344,10 @@ def analyze_pil_images(
     progress: ProgressFn | None = None,
 ) -> TasteProfileData:
     """Embed (key, PIL image) pairs and build their profile in one call."""
+    from .grading import grade_document
+
     items, clip = embed_images(named_images, encoder_id)
-    return build_profile(items, encoder_id=encoder_id, clip=clip, progress=progress)
+    document = build_profile(items, encoder_id=encoder_id, clip=clip, progress=progress)
+    images = dict(named_images)
+    grade_document(document, images.get, [it.descriptors.grain for it in items])
+    return document

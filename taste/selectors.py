@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from moodboards.models import Board, ImageStatus
 
-from .exports import EXPORTS
+from .exports import export_type, sub_style_of
 from .models import Analysis, TasteProfile
 from .vocabulary import FACETS
 
@@ -154,21 +154,27 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
 LUT_SAMPLE = "coffee"  # the same photo for every profile, so previews compare
 
 
-def profile_export(profile: TasteProfile, name: str) -> bytes:
+def profile_export(profile: TasteProfile, name: str, *, strength: float = 1.0) -> bytes:
     """Prompt text, .ase/.gpl swatches, a 33³ .cube LUT, or the LUT's before/after
-    (names in `taste.exports.EXPORTS`).
+    (names in `taste.exports.EXPORTS`, and look-sN.cube / look-sN-hald.png per
+    sub-style), LUTs at ``strength`` (full by default).
 
     Versions are immutable, so each export is computed once and kept in the cache,
     for the page and the API alike.
     """
     from django.core.cache import cache
 
-    if name not in EXPORTS:
+    if export_type(name) is None:
         raise ValueError(f"unknown export {name!r}")
+    sub_style = sub_style_of(name)
+    if sub_style is not None and not profile.document.has_sub_style(sub_style):
+        raise ValueError(f"the profile has no sub-style {sub_style + 1}")
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError("strength is between 0 and 1")
     return cache.get_or_set(
         # Keyed by content too: an id alone can name another version after a restore.
-        f"profile-export:{profile.pk}:{profile.fingerprint[:16]}:{name}",
-        lambda: _build_export(profile, name),
+        f"profile-export:{profile.pk}:{profile.fingerprint[:16]}:{name}:{strength:.3f}",
+        lambda: _build_export(profile, name, strength),
         None,
     )
 
@@ -178,7 +184,20 @@ def profile_export_filename(profile: TasteProfile, name: str) -> str:
     return f"{profile.board.title}-v{profile.version}-{name}".replace(" ", "-")
 
 
-def _build_export(profile: TasteProfile, name: str) -> bytes:
+def _lut(doc, name: str, strength: float, size: int = 33):
+    """The LUT of an export: the recovered grade (the board's or one sub-style's) at
+    ``strength``; versions made before grade recovery keep their tone-statistics LUT."""
+    from . import exports
+    from .grading import ProfileGrade
+
+    grade = ProfileGrade.from_dict(doc.grade)
+    if grade is None:
+        return exports.build_lut(doc.tone, strength=strength, size=size)
+    table = grade.for_cluster(sub_style_of(name)).table(size)
+    return exports.grade_rgb_lut(table, strength=strength, size=size)
+
+
+def _build_export(profile: TasteProfile, name: str, strength: float = 1.0) -> bytes:
     import io
 
     from PIL import Image
@@ -194,9 +213,13 @@ def _build_export(profile: TasteProfile, name: str) -> bytes:
         return exports.palette_ase(doc.palette, group=title)
     if name == "palette.gpl":
         return exports.palette_gpl(doc.palette, name=title).encode()
-    lut = exports.build_lut(doc.tone)
-    if name == "look.cube":
-        return exports.cube_text(lut, title=f"Tastebase {title}").encode()
+    if name.endswith("hald.png"):
+        level = exports.HALD_LEVEL
+        return exports.hald_png(_lut(doc, name, strength, level * level))
+    lut = _lut(doc, name, strength)
+    if name.endswith(".cube"):
+        part = f" sub-style {sub_style_of(name) + 1}" if sub_style_of(name) is not None else ""
+        return exports.cube_text(lut, title=f"Tastebase {title}{part}").encode()
     # lut-preview.jpg
     from moodboards.samples import sample_image
 

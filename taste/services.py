@@ -111,6 +111,26 @@ def _load_for_analysis(image: BoardImage) -> Image.Image:
     return pil
 
 
+def _grade(document, used: list[BoardImage], items: list, warnings: list[str]) -> None:
+    """Recover the board's colour grade from its pixels (taste.grading). A failure here
+    costs the grade backend and the .cube, not the whole analysis: it is reported."""
+    from .grading import grade_document
+
+    by_key = {str(img.pk): img for img in used}
+
+    def load(key: str) -> Image.Image | None:
+        try:
+            return _load_for_analysis(by_key[key])
+        except (KeyError, OSError):
+            return None
+
+    try:
+        grade_document(document, load, [it.descriptors.grain for it in items])
+    except (ValueError, RuntimeError, OSError) as exc:
+        log.warning("Grade recovery failed: %s", exc)
+        warnings.append(f"The colour grade could not be recovered ({exc}).")
+
+
 def _vector_bytes(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype="<f4").tobytes()
 
@@ -282,9 +302,11 @@ def analysis_run(*, analysis_id: int) -> Analysis | None:
                 if analysis.encoder_id == DEFAULT_ENCODER_ID
                 else get_encoder(analysis.encoder_id)
             )
-            data = build_profile(
+            document = build_profile(
                 items, encoder_id=analysis.encoder_id, clip=clip, progress=progress
-            ).to_dict()
+            )
+            _grade(document, used, items, warnings)
+            data = document.to_dict()
             existing = _save_profile(analysis, used, fingerprint, data, warnings)
     except AnalysisFailed as exc:
         analysis_fail(analysis_id=analysis_id, reason=str(exc))

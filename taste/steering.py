@@ -260,7 +260,13 @@ def profile_steer(
     if not items:
         raise ValidationError("That would leave the profile without any image.")
     clip = None if profile.encoder_id == DEFAULT_ENCODER_ID else get_encoder(profile.encoder_id)
-    data = build_profile(items, encoder_id=profile.encoder_id, clip=clip).to_dict()  # type: ignore[arg-type]
+    document = build_profile(items, encoder_id=profile.encoder_id, clip=clip)  # type: ignore[arg-type]
+    # The steered images' colour grade, baked like an analysed version's (issue 12).
+    from .services import _grade
+
+    kept_images = list(BoardImage.objects.filter(pk__in=[int(k) for k in kept if k.isdigit()]))
+    _grade(document, kept_images, items, [])
+    data = document.to_dict()
     _apply_vectors(data, items, spec, profile.encoder_id)
     _apply_terms(data, pinned, banned)
     data["extra"]["steering"] = spec

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,7 +16,7 @@ from moodboards.serving import as_file
 from . import selectors, services
 from .access import analysis_for_user, profile_for_user
 from .encoders import list_encoders
-from .exports import EXPORTS
+from .exports import export_type, sub_style_of
 from .steering import steering_of
 from .vocabulary import load_vocabulary
 
@@ -172,13 +172,35 @@ def profile_json(request: HttpRequest, board_id: int, version: int) -> JsonRespo
     return response
 
 
+def _export_strength(request: HttpRequest) -> float | None:
+    """LUTs export at full strength; ``?strength=`` in [0, 1] weakens them (None: bad)."""
+    raw = request.GET.get("strength")
+    if raw is None or raw == "":
+        return 1.0
+    try:
+        value = float(raw)
+    except ValueError:
+        return None
+    return value if 0.0 <= value <= 1.0 else None  # NaN fails both comparisons
+
+
 @login_required
 @require_GET
 def profile_export(request: HttpRequest, board_id: int, version: int, name: str) -> HttpResponse:
     profile, _ = profile_for_user(request.user, board_id, version)
-    if name not in EXPORTS:
+    media_type = export_type(name)
+    sub_style = sub_style_of(name)
+    if media_type is None or (
+        sub_style is not None and not profile.document.has_sub_style(sub_style)
+    ):
         raise Http404("Not found")
-    response = HttpResponse(selectors.profile_export(profile, name), content_type=EXPORTS[name])
+    strength = _export_strength(request)
+    if strength is None:
+        return HttpResponseBadRequest(
+            "strength is a number from 0 to 1 (default 1, full strength)."
+        )
+    body = selectors.profile_export(profile, name, strength=strength)
+    response = HttpResponse(body, content_type=media_type)
     # The LUT preview is shown on the profile page; the rest are files to keep.
     download = name != "lut-preview.jpg" or request.GET.get("download") == "1"
     return as_file(response, selectors.profile_export_filename(profile, name), download=download)

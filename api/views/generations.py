@@ -92,7 +92,7 @@ class GenerationListView(ApiListView):
             user=request.user, team=team, ingredients=ingredients, backend=data["backend"],
             strength=data["strength"], count=data["count"], cohesion=data["cohesion"],
             seed=data["seed"], prompt=data["prompt"], negative_prompt=data["negative_prompt"],
-            contents=contents,
+            contents=contents, colour=data["colour"], tone=data["tone"], texture=data["texture"],
         )  # fmt: skip
         return _generation_accepted(generation, self.ctx())
 

@@ -17,7 +17,7 @@ from moodboards.serving import as_file
 from taste import selectors as taste_selectors
 from taste import services as taste_services
 from taste.access import analysis_for_user, profile_for_user
-from taste.exports import EXPORTS
+from taste.exports import EXPORTS, export_type, sub_style_of
 
 from .. import selectors
 from .. import serializers as s
@@ -133,10 +133,17 @@ class ProfileExportView(ApiView):
     )
     def get(self, request, board_id: int, version: int, name: str):
         profile, _ = profile_for_user(request.user, board_id, version)
-        if name not in EXPORTS:
-            raise NotFound(f"Exports are: {', '.join(sorted(EXPORTS))}.")
+        media_type = export_type(name)
+        sub_style = sub_style_of(name)
+        if media_type is None or (
+            sub_style is not None and not profile.document.has_sub_style(sub_style)
+        ):
+            raise NotFound(
+                f"Exports are: {', '.join(sorted(EXPORTS))}, and look-sN.cube / "
+                "look-sN-hald.png for sub-style N."
+            )
         body = taste_selectors.profile_export(profile, name)
-        response = HttpResponse(body, content_type=EXPORTS[name])
+        response = HttpResponse(body, content_type=media_type)
         as_file(response, taste_selectors.profile_export_filename(profile, name), download=True)
         response["ETag"] = quote_etag(f"{profile.pk}-{profile.fingerprint[:24]}-{name}")
         return response

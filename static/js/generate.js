@@ -132,6 +132,9 @@
   });
   form.querySelectorAll("[name=content_ids]").forEach((c) => c.addEventListener("change", schedule));
   document.getElementById("strength").addEventListener("input", schedule);
+  // The grade sliders and the backend choice change the preview too.
+  form.querySelectorAll("[name=colour], [name=tone], [name=texture], [name=backend]").forEach(
+    (el) => el.addEventListener(el.type === "radio" ? "change" : "input", schedule));
 
   // --- live preview -----------------------------------------------------------------
   let timer = null, inflight = null, lastUrl = null;
@@ -145,6 +148,12 @@
     })).filter((i) => i.profile);
     if ((!content && !uploadData) || !ingredients.length) { note.hidden = false; return; }
     const body = { ingredients, strength: parseFloat(document.getElementById("strength").value) };
+    const backend = form.querySelector("[name=backend]:checked");
+    if (backend && ["auto", "grade", "stylize"].includes(backend.value)) body.backend = backend.value;
+    for (const name of ["colour", "tone", "texture"]) {
+      const el = form.querySelector(`[name=${name}]`);
+      if (el) body[name] = parseFloat(el.value);
+    }
     if (content) body.content = content.value; else body.content_data = uploadData;
     if (inflight) inflight.abort();
     inflight = new AbortController();

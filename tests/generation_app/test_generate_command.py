@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
+from skimage.color import rgb2lab
 
 from moodboards.samples import sample_image
 from testkit.looks import make_board
@@ -66,3 +69,57 @@ def test_generate_refuses_bad_numbers(refs, tmp_path):
             "--out",
             str(tmp_path),
         )
+
+
+def test_generate_auto_grades_a_photographic_board_and_says_why(tmp_path):
+    # Real photos (tests/data/real) graded by a real LUT (colour-science's strong
+    # orange cast): a photographic board, so auto grades, and the grade is warm.
+    import bench.realdata as rd
+
+    real = Path(__file__).resolve().parents[1] / "data" / "real"
+    lut = rd.read_lut(
+        rd.Item(
+            "lut",
+            "lut",
+            "rgb",
+            "colour-science",
+            str(real / "lut" / "t-RGB_1_0.5_0.25.cube"),
+            "tune",
+        )
+    )
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    for path in sorted((real / "photo").glob("*.jpg")) + sorted(
+        (real / "photograph").glob("*.jpg")
+    ):
+        with Image.open(path) as im:
+            rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255.0
+        graded = np.clip(rd.apply_lut(lut, rgb), 0, 1)
+        Image.fromarray((graded * 255 + 0.5).astype(np.uint8)).save(refs / path.name)
+    content = tmp_path / "coffee.jpg"
+    sample_image("coffee").save(content)
+    out = StringIO()
+    call_command(
+        "generate", "--profile-from", str(refs), "--content", str(content), "--strength", "1",
+        "--count", "1", "--out", str(tmp_path / "out"), stdout=out,
+    )  # fmt: skip
+    text = out.getvalue()
+    assert text.startswith("backend: grade (auto: the profile's medium is"), text
+    assert "the taste changed colours by dE" in text
+    with Image.open(tmp_path / "out" / "coffee-01.png") as image:
+        assert image.size == (600, 400)  # the content's resolution
+        after = rgb2lab(np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0)
+    before = rgb2lab(np.asarray(sample_image("coffee").convert("RGB"), dtype=np.float32) / 255.0)
+    assert after[..., 2].mean() > before[..., 2].mean() + 3  # warmer: the board's orange
+
+
+def test_generate_backend_stylize_is_a_choice(refs, tmp_path):
+    content = tmp_path / "coffee.jpg"
+    sample_image("coffee").save(content)
+    out = StringIO()
+    call_command(
+        "generate", "--profile-from", str(refs), "--content", str(content), "--backend",
+        "stylize", "--count", "1", "--out", str(tmp_path / "out"), "--json", stdout=out,
+    )  # fmt: skip
+    result = json.loads(out.getvalue())
+    assert (result["backend"], result["backend_reason"]) == ("stylize", "chosen with --backend")

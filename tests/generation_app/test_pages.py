@@ -54,7 +54,7 @@ def test_generation_urls_follow_the_team_roles(client, persona, done_generation,
 def _recipe(profile, content, **extra):
     data = {
         "profile_0": profile.pk, "cluster_0": "all", "weight_0": "1",
-        "strength": "0.8", "count": "2", "cohesion": "1", "seed": "5", "backend": "stylize",
+        "strength": "0.8", "count": "2", "cohesion": "0.9", "seed": "5", "backend": "stylize",
         "content_ids": [content.pk],
     }  # fmt: skip
     data.update(extra)
@@ -179,7 +179,7 @@ def test_preview_of_an_image_too_small_to_stylize_says_so(
             board=board, user=bob, name="icon.png", data=encode(sample_image("coffee").resize((24, 16)), "PNG")
         )  # fmt: skip
     client.force_login(bob)
-    body = {"content": tiny.image_id, "strength": 0.7,
+    body = {"content": tiny.image_id, "strength": 0.7, "backend": "stylize",
             "ingredients": [{"profile": profile.pk, "cluster": "all", "weight": 1}]}  # fmt: skip
     response = client.post(
         reverse("generation_preview"), json.dumps(body), content_type="application/json"

@@ -128,3 +128,12 @@ def test_profile_codes_are_short_and_access_checked(library, alice, carol, charl
     for ref in ("tb-zzzzzz", "99999999999999999999999", "-1", "abc"):
         with pytest.raises(Http404):
             profile_by_ref_for_user(alice, ref)
+
+
+def test_a_steered_version_carries_the_grade_of_its_images(library, alice):
+    # A steered version is a new immutable version: its grade is baked too, so the
+    # grade backend and the LUT exports keep working on it.
+    base = library.profile
+    steered = profile_steer(profile=base, user=alice, exclude=[str(library.photos[0].pk)])
+    assert base.data["grade"]["board"] and steered.data["grade"]["board"]
+    assert steered.data["grade"] != base.data["grade"]  # its own images, its own grade

@@ -66,3 +66,45 @@ def test_exports_follow_board_access(client, profile, persona, expected, request
 def test_unknown_export_is_404(client, carol, profile):
     client.force_login(carol)
     assert _get(client, profile, "secrets.env").status_code == 404
+
+
+def test_luts_are_the_recovered_grade_per_profile_and_sub_style(client, carol, profile):
+    client.force_login(carol)
+    assert profile.data["grade"]["board"]  # baked when the version was made
+    board = exports.read_cube(_get(client, profile, "look.cube").content.decode())
+    hald = _get(client, profile, "look-hald.png")
+    assert hald["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(hald.content)) as im:
+        assert im.size == (512, 512)
+    # The Hald image and the .cube are the same grade: compare them at common colours.
+    hald_lut = exports.read_hald(hald.content)
+    probe = np.random.default_rng(0).random((500, 3)).astype(np.float32)
+    via_hald = exports.apply_lut_array(probe, hald_lut)
+    assert np.abs(via_hald - exports.apply_lut_array(probe, board)).mean() < 0.01
+    # The mono sub-style's LUT drains colour more than the board's (half of it is pop).
+    mono = next(
+        i
+        for i, c in enumerate(profile.data["clusters"])
+        if "monochrome" in c["label"] or "black" in c["label"]
+    )
+    sub = exports.read_cube(_get(client, profile, f"look-s{mono + 1}.cube").content.decode())
+
+    def chroma(lut):
+        return float(np.abs(lut - lut.mean(-1, keepdims=True)).mean())
+
+    assert chroma(sub) < chroma(board)
+
+
+def test_lut_strength_is_a_choice_and_bad_values_say_why(client, carol, profile):
+    client.force_login(carol)
+    url = reverse("profile_export", args=[profile.board_id, profile.version, "look.cube"])
+    full = exports.read_cube(client.get(url).content.decode())
+    none = exports.read_cube(client.get(url + "?strength=0").content.decode())
+    ident = exports._identity_grid(33)
+    assert np.abs(none - ident).max() < 2e-3
+    assert np.abs(full - ident).mean() > 0.02  # full strength by default
+    bad = client.get(url + "?strength=2")
+    assert bad.status_code == 400 and b"strength" in bad.content
+    assert client.get(url + "?strength=nan").status_code == 400
+    missing = reverse("profile_export", args=[profile.board_id, profile.version, "look-s9.cube"])
+    assert client.get(missing).status_code == 404

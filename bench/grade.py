@@ -1,0 +1,266 @@
+"""Bench for grade recovery and the grade backend, on real third-party LUTs and photos.
+
+    nice -n 10 .venv/bin/python bench/grade.py [--split validation|tune|both] [--quick]
+    .venv/bin/python bench/grade.py prior      # rebuild taste/data/grade_prior.npz
+
+Protocol, per LUT of a split (bench/realdata; the shipped prior is built from *tune*
+photos only). Validation: the prior is the shipped one; the validation photos are
+halved (every other one): the *board* is the first half graded by the LUT, the
+*held-out* photos are the other half, ungraded and graded by the same LUT (the truth).
+Tune: the prior's photos must not be the board's (the board's originals in the prior
+make recovery look far better than it is: 0.43 against 0.77), so the tune photos are
+split in three: prior (every third, from the shipped prior's own samples), board,
+held out. The app sees only the graded board. Printed:
+
+- LUT recovery ratio: mean CIEDE2000 between held-out photos graded by the recovered
+  33³ .cube (full strength) and the truth, over the same for the ungraded photos
+  (0 = perfect, 1 = no better than doing nothing); mean and worst over the LUTs;
+- the grade backend at strength 1 (grade + tone + measured grain), the same ratio, and
+  the SSIM of its luminance against the truth's;
+- strength linearity: R² of a line through mean ΔE-from-content at strengths 0..1, and
+  the ΔE at strength 0;
+- diverse batch of 4: mean pairwise ΔE between the outputs;
+- fidelity: Spearman between the style-fidelity score and -ΔE to the truth, over
+  outputs at strengths 0, .25, .5, .75, 1 and the stylize output (per photo, averaged);
+- preview p50 at 384 px and one full-resolution 2048² render.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import bench.realdata as rd
+from taste import grading
+
+SIDE = 384  # evaluation resolution: colour statistics, not detail
+PRIOR_SAMPLES = 512  # per tune photo
+
+
+def build_prior() -> None:
+    photos = rd.photos("tune")
+    rd.require(photos)
+    samples = [
+        grading.lab_samples(rd.open_image(p, max_side=1024), n=PRIOR_SAMPLES, seed=i)
+        for i, p in enumerate(photos)
+    ]
+    lab = np.concatenate(samples)
+    q = np.round(lab * grading.STORE_SCALE).astype(np.int16)
+    grading.PRIOR_PATH.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(grading.PRIOR_PATH, lab=q, sources=np.array([p.id for p in photos]))
+    print(f"wrote {grading.PRIOR_PATH} ({len(lab)} samples from {len(photos)} tune photos)")
+
+
+def _arr(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def _img(arr: np.ndarray) -> Image.Image:
+    return Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8), "RGB")
+
+
+def delta_e(a: np.ndarray, b: np.ndarray) -> float:
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    return float(deltaE_ciede2000(rgb2lab(a), rgb2lab(b)).mean())
+
+
+def luminance(a: np.ndarray) -> np.ndarray:
+    from skimage.color import rgb2lab
+
+    return rgb2lab(a)[..., 0]
+
+
+def ssim_l(a: np.ndarray, b: np.ndarray) -> float:
+    from skimage.metrics import structural_similarity
+
+    return float(structural_similarity(luminance(a), luminance(b), data_range=100.0))
+
+
+def old_cube(board: list[np.ndarray]) -> np.ndarray:
+    """Today's export: the global Lab mean/std + L* quantile LUT at its default strength."""
+    from skimage.color import rgb2lab
+
+    from taste import exports
+
+    labs = [rgb2lab(a).reshape(-1, 3) for a in board]
+    means = np.array([x.mean(0) for x in labs])
+    stds = np.array([x.std(0) for x in labs])
+    quants = np.array([np.percentile(x[:, 0], exports.QUANTILES) for x in labs])
+    pooled = np.sqrt((stds**2).mean(0) + means.var(0))
+    tone = exports.ToneStats(tuple(means.mean(0)), tuple(pooled), tuple(quants.mean(0)))
+    return exports.build_lut(tone)
+
+
+def spearman(x: list[float], y: list[float]) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y).statistic)
+
+
+def grade_case(lut_item: rd.Item, photos: list[np.ndarray], *, style: bool) -> dict:
+    from generation.fidelity import grade_fidelity
+    from generation.grade import GradeSliders, Look, grade, plan_from, preview
+
+    lut = rd.read_lut(lut_item)
+    board_src, held = photos[0::2], photos[1::2]
+    board = [_img(rd.apply_lut(lut, p)) for p in board_src]
+    truth = [rd.apply_lut(lut, p) for p in held]
+    keys = [str(i) for i in range(len(board))]
+    # 1. What analysis bakes into the profile (the same function, the same inputs).
+    recovered = grading.profile_grade(
+        lambda k: board[int(k)], keys, [(0, keys)],
+        grain=float(np.median([grading.noise_sigma(b) for b in board])),
+    )  # fmt: skip
+    look = Look(recovered.board.table(33), recovered.grain)
+    cube = grading.rgb_table(recovered.board.table(33))
+    old = old_cube([_arr(b) for b in board])
+    base = [delta_e(h, t) for h, t in zip(held, truth, strict=True)]
+    rec = [delta_e(rd.apply_lut(cube, h), t) for h, t in zip(held, truth, strict=True)]
+    was = [delta_e(rd.apply_lut(old, h), t) for h, t in zip(held, truth, strict=True)]
+    # 2. The grade backend at strength 1 (grade + tone + measured grain).
+    outs = [_arr(grade(_img(h), look, GradeSliders(), seed=i)) for i, h in enumerate(held)]
+    back = [delta_e(o, t) for o, t in zip(outs, truth, strict=True)]
+    ssim = [ssim_l(o, t) for o, t in zip(outs, truth, strict=True)]
+    # 3. Strength linearity and strength 0, on the first held-out photos.
+    levels = np.linspace(0.0, 1.0, 11)
+    r2, zero = [], []
+    for h in held[:4]:
+        d = [
+            delta_e(_arr(grade(_img(h), look, GradeSliders(strength=float(s)))), h) for s in levels
+        ]
+        fit = np.polyfit(levels, d, 1)
+        resid = np.asarray(d) - np.polyval(fit, levels)
+        r2.append(1.0 - resid.var() / max(np.var(d), 1e-12))
+        zero.append(d[0])
+    # 4. A diverse batch of 4 on one photo: spread over the board's own grades.
+    images = [Look(g.table(33), recovered.grain) for _, g in recovered.images]
+    batch = plan_from([look], [1.0], images, count=4, cohesion=0.0, seed=0)
+    shots = [_arr(grade(_img(held[0]), lk, GradeSliders())) for lk in batch]
+    pairwise = [delta_e(shots[i], shots[j]) for i in range(4) for j in range(i + 1, 4)]
+    # 5. Fidelity against truth: outputs at several strengths and, with --stylize, the
+    #    painterly backend's output; the score must order them as ΔE to the truth does.
+    rho, stylize_ratio = [], []
+    for k, (h, t) in enumerate(zip(held[:4], truth[:4], strict=True)):
+        content = _img(h)
+        reference = grade(content, look, GradeSliders(texture=0.0), max_side=256)
+        candidates = [
+            grade(content, look, GradeSliders(strength=s), seed=k)
+            for s in (0, 0.25, 0.5, 0.75, 1.0)
+        ]
+        if style:
+            candidates.append(_stylized(content, board))
+            stylize_ratio.append(delta_e(_arr(candidates[-1]), t) / max(delta_e(h, t), 1e-6))
+        scores = [grade_fidelity(c, content, reference).output for c in candidates]
+        dist = [delta_e(_arr(c), t) for c in candidates]
+        rho.append(spearman(scores, [-d for d in dist]))
+    # 6. Speed: the slider preview at 384 px and one 2048² render.
+    content = _img(held[0]).resize((1024, 1024))
+    times = []
+    for _ in range(15):
+        t0 = time.perf_counter()
+        preview(content, look, GradeSliders(strength=0.7))
+        times.append(time.perf_counter() - t0)
+    big = _img(held[0]).resize((2048, 2048), Image.Resampling.BICUBIC)
+    t0 = time.perf_counter()
+    grade(big, look, GradeSliders())
+    full = time.perf_counter() - t0
+    return {
+        "id": lut_item.id,
+        "ratio": float(np.mean(rec) / max(np.mean(base), 1e-6)),
+        "old_ratio": float(np.mean(was) / max(np.mean(base), 1e-6)),
+        "backend_ratio": float(np.mean(back) / max(np.mean(base), 1e-6)),
+        "ssim": float(np.mean(ssim)),
+        "r2": float(np.min(r2)),
+        "zero": float(np.max(zero)),
+        "pairwise": float(np.mean(pairwise)),
+        "rho": float(np.mean(rho)),
+        "stylize_ratio": float(np.mean(stylize_ratio)) if stylize_ratio else float("nan"),
+        "p50": float(np.median(times)),
+        "full": full,
+    }
+
+
+def _stylized(content: Image.Image, board: list[Image.Image]) -> Image.Image:
+    from generation.stylize import stylize
+    from taste.magenta import StylePredictor
+
+    predictor = StylePredictor()
+    style = np.mean([predictor.predict(b) for b in board[:6]], axis=0)
+    return stylize(content, style, strength=1.0)
+
+
+def run(split: str, quick: bool, style: bool) -> None:
+    items = rd.photos(split)
+    luts = rd.luts(split)
+    rd.require(items + luts)
+    photos = [_arr(rd.open_image(p, max_side=SIDE)) for p in items]
+    if split == "tune":
+        # Prior, board and held-out photos disjoint (see the docstring).
+        shipped = grading.prior_images()
+        assert len(shipped) == len(photos), "rebuild the prior: `bench/grade.py prior`"
+        own = shipped[0::3]
+        grading.prior_images = lambda: own  # this process only: the tune protocol
+        photos = [p for i, p in enumerate(photos) if i % 3 != 0]
+    if quick:
+        photos = photos[:12]
+    print(f"\n== {split}: {len(luts)} LUTs, {len(photos)} photos "
+          f"({len(photos[0::2])} board, {len(photos[1::2])} held out) ==")  # fmt: skip
+    print(f"  {'LUT':<36} {'cube':>5} {'old':>5} {'grade':>5} {'SSIM':>5} {'R2':>5} "
+          f"{'dE0':>5} {'div':>5} {'rho':>5} {'styl':>5}")  # fmt: skip
+    rows = []
+    for item in luts:
+        r = grade_case(item, photos, style=style)
+        rows.append(r)
+        print(f"  {r['id']:<36} {r['ratio']:5.3f} {r['old_ratio']:5.3f} {r['backend_ratio']:5.3f} "
+              f"{r['ssim']:5.3f} {r['r2']:5.3f} {r['zero']:5.2f} {r['pairwise']:5.2f} "
+              f"{r['rho']:5.2f} {r['stylize_ratio']:5.2f}", flush=True)  # fmt: skip
+
+    def col(name: str) -> np.ndarray:
+        return np.array([r[name] for r in rows])
+
+    print(f"  LUT recovery ratio (.cube, full strength): mean {col('ratio').mean():.3f}, "
+          f"worst {col('ratio').max():.3f}   (today's LUT: mean {col('old_ratio').mean():.3f}, "
+          f"worst {col('old_ratio').max():.3f})")  # fmt: skip
+    print(f"  grade backend at strength 1: mean {col('backend_ratio').mean():.3f}, "
+          f"worst {col('backend_ratio').max():.3f}; luminance SSIM to truth mean "
+          f"{col('ssim').mean():.3f}, worst {col('ssim').min():.3f}")  # fmt: skip
+    print(f"  strength linearity R^2: worst {col('r2').min():.3f}; strength-0 dE: worst "
+          f"{col('zero').max():.2f}")  # fmt: skip
+    print(f"  diverse batch of 4: mean pairwise dE {col('pairwise').mean():.2f} "
+          f"(min over LUTs {col('pairwise').min():.2f})")  # fmt: skip
+    line = f"  fidelity Spearman vs -dE to truth: mean {col('rho').mean():.3f}, worst {col('rho').min():.3f}"
+    if style:
+        line += f"; stylize strength 1 ratio: mean {np.nanmean(col('stylize_ratio')):.3f}"
+    print(line)
+    print(
+        f"  preview p50 at 384 px: {np.median(col('p50')) * 1000:.1f} ms; "
+        f"2048^2 full render: {np.median(col('full')):.3f} s (max {col('full').max():.3f} s)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", nargs="?", default="bench", choices=["bench", "prior"])
+    parser.add_argument("--split", default="both", choices=["validation", "tune", "both"])
+    parser.add_argument("--quick", action="store_true", help="12 photos per split")
+    parser.add_argument(
+        "--no-stylize", action="store_true", help="skip the stylize outputs (faster)"
+    )
+    args = parser.parse_args()
+    if args.command == "prior":
+        build_prior()
+        return
+    for split in ("tune", "validation") if args.split == "both" else (args.split,):
+        run(split, args.quick, style=not args.no_stylize)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Grade recovery on real third-party photos and LUTs (tests/data/real, committed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage.color import deltaE_ciede2000, rgb2lab
+
+import bench.realdata as rd
+from taste import exports, grading
+
+REAL = Path(__file__).resolve().parents[1] / "data" / "real"
+
+
+def _photos() -> list[np.ndarray]:
+    names = sorted((REAL / "photo").glob("*.jpg")) + sorted((REAL / "photograph").glob("*.jpg"))
+    out = []
+    for path in names:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            im.thumbnail((256, 256))
+            out.append(np.asarray(im, dtype=np.float32) / 255.0)
+    return out
+
+
+def _lut(name: str) -> rd.Lut:
+    entry = next(
+        f for f in json.loads((REAL / "index.json").read_text())["files"] if f["file"] == name
+    )
+    # Committed files are already expanded: only the file-format op still applies.
+    preprocess = tuple(p for p in entry["preprocess"] if p["op"] == "format")
+    item = rd.Item(
+        entry["manifest_id"],
+        "lut",
+        entry["label"],
+        entry["source"],
+        str(REAL / name),
+        entry["split"],
+        preprocess,
+    )
+    return rd.read_lut(item)
+
+
+def _img(a: np.ndarray) -> Image.Image:
+    return Image.fromarray((np.clip(a, 0, 1) * 255 + 0.5).astype(np.uint8), "RGB")
+
+
+def _de(a: np.ndarray, b: np.ndarray) -> float:
+    return float(deltaE_ciede2000(rgb2lab(a), rgb2lab(b)).mean())
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return _photos()
+
+
+def _recover(board: list[np.ndarray]) -> np.ndarray:
+    """The board's recovered grade as a 33³ table (what renders and the .cube use)."""
+    return _grade(board).table(33)
+
+
+def _grade(board: list[np.ndarray]) -> grading.Grade:
+    return grading.recover_grade(
+        [grading.lab_samples(_img(a), seed=i) for i, a in enumerate(board)]
+    )
+
+
+def test_a_hue_selective_grade_is_recovered_from_the_graded_board_alone(photos):
+    # OBS's teal-lows / orange-highs: a split grade no global transfer can express.
+    lut = _lut("lut/v-teal_lows_orange_highs.png")
+    board, held = photos[:10], photos[10:]
+    table = _recover([rd.apply_lut(lut, p) for p in board])
+    cube = grading.rgb_table(table)
+    truth = [rd.apply_lut(lut, h) for h in held]
+    untouched = np.mean([_de(h, t) for h, t in zip(held, truth, strict=True)])
+    recovered = np.mean([_de(rd.apply_lut(cube, h), t) for h, t in zip(held, truth, strict=True)])
+    # Ten photos leave the fit unsure, so it is shrunk toward no grade (see
+    # grading.shrink_gain): part of the grade, never the board's subjects.
+    assert recovered < 0.9 * untouched
+    # Shadows go teal (b* down), highlights orange (b* up), as the true LUT does.
+    grid = grading.grid_lab(table.shape[0])
+    dark, light = table.shape[0] // 5, table.shape[0] * 4 // 5
+    shift_dark = table[dark, dark, dark] - grid[dark, dark, dark]
+    shift_light = table[light, light, light] - grid[light, light, light]
+    assert shift_dark[2] < -1 and shift_light[2] > 3
+
+
+def test_ungraded_photos_recover_close_to_no_grade(photos):
+    # A board of plain photos has no grade: the fit must not paint its subjects in.
+    plain = grading.rgb_table(_recover(photos[:10]))
+    lut = _lut("lut/v-teal_lows_orange_highs.png")
+    graded = grading.rgb_table(_recover([rd.apply_lut(lut, p) for p in photos[:10]]))
+    moved = np.mean([_de(rd.apply_lut(plain, h), h) for h in photos[10:]])
+    moved_by_a_grade = np.mean([_de(rd.apply_lut(graded, h), h) for h in photos[10:]])
+    assert moved < 0.75 * moved_by_a_grade
+
+
+def test_the_grade_is_smooth_no_banding(photos):
+    # Along the grey axis the graded lightness rises without steps or reversals.
+    lut = _lut("lut/v-blender_very_high_contrast.cube")
+    table = _recover([rd.apply_lut(lut, p) for p in photos[:10]])
+    grey_l = np.array([table[i, i, i, 0] for i in range(33)])
+    steps = np.diff(grey_l)
+    assert np.all(steps > -0.5)  # monotone (within the table's rounding)
+    assert np.abs(np.diff(steps)).max() < 6  # no kinks that would band a gradient
+
+
+def test_a_profile_keeps_its_grades_and_reads_them_back():
+    images = {k: _img(p) for k, p in zip("abcdef", _photos()[:6], strict=False)}
+    made = grading.profile_grade(
+        images.get, list(images), [(0, ["a", "b", "c"]), (1, ["d", "e", "f"])], grain=2.5
+    )
+    back = grading.ProfileGrade.from_dict(made.to_dict())
+    assert set(back.clusters) == {0, 1} and len(back.images) == 6
+    assert np.abs(back.board.table(33) - made.board.table(33)).max() < 0.2  # int16 quantiles
+    assert back.grain == 2.5 and back.for_cluster(1) is back.clusters[1]
+    assert grading.ProfileGrade.from_dict({}) is None  # a version made before grades
+
+
+def test_hald_export_round_trips_through_an_independent_reader(tmp_path, photos):
+    lut = _lut("lut/t-RGB_1_0.5_0.25.cube")
+    cube = exports.grade_rgb_lut(
+        _grade([rd.apply_lut(lut, p) for p in photos[:8]]).table(64), size=64
+    )
+    path = tmp_path / "look.png"
+    path.write_bytes(exports.hald_png(cube))
+    with Image.open(path) as im:
+        assert im.size == (512, 512)
+    read = rd._read_hald_png(str(path)).table  # the dev set's own HaldCLUT reader
+    assert np.abs(read - cube).max() <= 0.5 / 255 + 1e-6
+    assert np.abs(exports.read_hald(path.read_bytes()) - read).max() < 1e-6
+
+
+def test_export_strength_zero_is_identity_and_full_is_the_default(photos):
+    table = _recover([rd.apply_lut(_lut("lut/t-RGB_1_0.5_0.25.cube"), p) for p in photos[:8]])
+    ident = exports.grade_rgb_lut(table, strength=0.0)
+    assert np.abs(ident - grading.rgb_grid(33)).max() < 2e-3
+    full, half = exports.grade_rgb_lut(table), exports.grade_rgb_lut(table, strength=0.5)
+    assert np.abs(full - ident).mean() > 1.5 * np.abs(half - ident).mean()
+    with pytest.raises(ValueError, match="strength"):
+        exports.grade_rgb_lut(table, strength=1.5)
