@@ -38,7 +38,10 @@ def test_live_preview_follows_the_slider_and_the_batch_lands(
     assert page.get_attribute("#preview", "src") != first
     assert "Preview in" in page.inner_text("#preview-note")
 
+    # Two outputs of one photograph: a diverse batch (a cohesive grade of one picture is
+    # one image, never two identical copies).
     page.eval_on_selector("[name=count]", "el => { el.value = 2; }")
+    page.eval_on_selector("[name=cohesion]", "el => { el.value = 0; }")
     page.click("#generate")
     page.wait_for_url("**/generations/*/")
     page.wait_for_function(

@@ -89,7 +89,7 @@ def populated(media_root, board, alice, fill_board, add_image):
         contents=[generation_services.ContentSpec("photo.jpg", data, content)],
         strength=1.0,
         count=2,
-        cohesion=1.0,
+        cohesion=0.0,  # diverse: two different outputs of the one content image
         seed=3,
     )
     generation = generation_rendering.generation_run(generation_id=generation.pk)
