@@ -63,10 +63,15 @@ def test_a_removed_diffusion_weight_file_fails_the_batch_with_the_reason(
     assert "No image could be made" in generation.error and "unet/ weights" in generation.error
     assert not generation.outputs.exclude(file="").exists()
 
-    # The generate page says diffusion is not installed, and why.
+    # The generate page says diffusion is not set up; the server's status page tells its
+    # administrators why (end users never see the server's paths).
     client.force_login(alice)
     page = client.get(reverse("generation_new")).content.decode()
-    assert "Diffusion is not installed" in page and "unet/" in page
+    assert "Not set up on this server: Diffusion" in page and "unet/" not in page
+    alice.is_staff = True
+    alice.save(update_fields=["is_staff"])
+    status = client.get(reverse("server_status")).content.decode()
+    assert "Diffusion is not installed" in status and "unet/" in status
     # A new diffusion batch is refused up front, with nothing saved.
     before = Generation.objects.count()
     with pytest.raises(Exception, match="not installed"):
