@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from django.conf import settings
@@ -111,7 +111,7 @@ def _load_for_analysis(image: BoardImage) -> Image.Image:
     return pil
 
 
-def _grade(document, used: list[BoardImage], items: list, warnings: list[str]) -> None:
+def bake_grade(document, used: list[BoardImage], items: list, warnings: list[str]) -> None:
     """Recover the board's colour grade from its pixels (taste.grading). A failure here
     costs the grade backend and the .cube, not the whole analysis: it is reported."""
     from .grading import grade_document
@@ -305,7 +305,7 @@ def analysis_run(*, analysis_id: int) -> Analysis | None:
             document = build_profile(
                 items, encoder_id=analysis.encoder_id, clip=clip, progress=progress
             )
-            _grade(document, used, items, warnings)
+            bake_grade(document, used, items, warnings)
             data = document.to_dict()
             existing = _save_profile(analysis, used, fingerprint, data, warnings)
     except AnalysisFailed as exc:
@@ -327,33 +327,57 @@ def _save_profile(
     analysis: Analysis, used: list[BoardImage], fingerprint: str, data: dict, warnings: list[str]
 ) -> TasteProfile:
     images = {str(img.pk): {"name": img.original_name, "sha256": img.sha256} for img in used}
-    board = analysis.board
+
+    def changes(previous: TasteProfile | None) -> dict:
+        out = _changes(previous, images, data)
+        if warnings:
+            out["skipped"] = warnings
+        return out
+
+    saved = save_version(
+        board=analysis.board, encoder_id=analysis.encoder_id, fingerprint=fingerprint,
+        images=images, data=data, changes=changes, created_by=analysis.requested_by,
+    )  # fmt: skip
+    if saved is None:
+        raise AnalysisFailed("Could not save the profile; please try again.")
+    return saved
+
+
+def save_version(
+    *,
+    board: Board,
+    encoder_id: str,
+    fingerprint: str,
+    images: dict,
+    data: dict,
+    changes: Callable[[TasteProfile | None], dict],
+    created_by: AbstractBaseUser | None,
+) -> TasteProfile | None:
+    """Write the board's next profile version, or return the one these exact inputs
+    (`fingerprint`) already made. The board row is locked so versions are numbered
+    without gaps or clashes; `changes(previous)` is computed under that lock. None when
+    three attempts lost a race to other writers and no version with this fingerprint
+    exists (the caller says what to do)."""
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                # Lock the board so versions are numbered without gaps or clashes.
                 Board.objects.select_for_update().filter(pk=board.pk).first()
                 same = TasteProfile.objects.filter(board=board, fingerprint=fingerprint).first()
                 if same:
                     return same
                 previous = TasteProfile.objects.filter(board=board).order_by("-version").first()
-                changes = _changes(previous, images, data)
-                if warnings:
-                    changes["skipped"] = warnings
                 return TasteProfile.objects.create(
                     board=board,
                     version=(previous.version if previous else 0) + 1,
-                    encoder_id=analysis.encoder_id,
+                    encoder_id=encoder_id,
                     fingerprint=fingerprint,
-                    image_count=len(used),
+                    image_count=len(images),
                     data=data,
                     images=images,
-                    changes=changes,
-                    created_by=analysis.requested_by,
+                    changes=changes(previous),
+                    created_by=created_by,
                 )
         except IntegrityError:
-            log.info("Another worker saved a profile for board %s first; re-checking", board.pk)
-    same = TasteProfile.objects.filter(board=board, fingerprint=fingerprint).first()
-    if same is None:
-        raise AnalysisFailed("Could not save the profile; please try again.")
-    return same
+            # Another writer numbered a version (or drew the same profile code) first.
+            log.info("Another writer saved a profile for board %s first; re-checking", board.pk)
+    return TasteProfile.objects.filter(board=board, fingerprint=fingerprint).first()

@@ -26,7 +26,6 @@ from collections.abc import Sequence
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 
 from moodboards.models import Board, BoardImage, ImageStatus
 
@@ -34,6 +33,7 @@ from .descriptors import Descriptors
 from .encoders import DEFAULT_ENCODER_ID, get_encoder
 from .models import ImageEmbedding, TasteProfile
 from .profile import ProfileInput, build_profile
+from .services import bake_grade, save_version
 from .vocabulary import load_vocabulary
 
 MIN_WEIGHT, MAX_WEIGHT = -2.0, 2.0
@@ -262,10 +262,8 @@ def profile_steer(
     clip = None if profile.encoder_id == DEFAULT_ENCODER_ID else get_encoder(profile.encoder_id)
     document = build_profile(items, encoder_id=profile.encoder_id, clip=clip)  # type: ignore[arg-type]
     # The steered images' colour grade, baked like an analysed version's (issue 12).
-    from .services import _grade
-
     kept_images = list(BoardImage.objects.filter(pk__in=[int(k) for k in kept if k.isdigit()]))
-    _grade(document, kept_images, items, [])
+    bake_grade(document, kept_images, items, [])
     data = document.to_dict()
     _apply_vectors(data, items, spec, profile.encoder_id)
     _apply_terms(data, pinned, banned)
@@ -290,36 +288,13 @@ def profile_steer(
         "unbanned": unban,
     }
     changes = {k: v for k, v in changes.items() if v or k in ("previous_version", "steered")}
-    return _save(profile, user, used, fingerprint, data, changes)
-
-
-def _save(
-    profile: TasteProfile, user, images: dict, fingerprint: str, data: dict, changes: dict
-) -> TasteProfile:
-    board = profile.board
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                # Lock the board so versions are numbered without gaps or clashes.
-                Board.objects.select_for_update().filter(pk=board.pk).first()
-                same = TasteProfile.objects.filter(board=board, fingerprint=fingerprint).first()
-                if same:
-                    return same
-                last = TasteProfile.objects.filter(board=board).order_by("-version").first()
-                return TasteProfile.objects.create(
-                    board=board,
-                    version=last.version + 1,
-                    encoder_id=profile.encoder_id,
-                    fingerprint=fingerprint,
-                    image_count=len(images),
-                    data=data,
-                    images=images,
-                    changes=changes,
-                    created_by=user,
-                )
-        except IntegrityError:
-            continue  # another request numbered a version (or drew the same code) first
-    raise ValidationError("Could not save the steered version; please try again.")
+    saved = save_version(
+        board=profile.board, encoder_id=profile.encoder_id, fingerprint=fingerprint,
+        images=used, data=data, changes=lambda _previous: changes, created_by=user,
+    )  # fmt: skip
+    if saved is None:
+        raise ValidationError("Could not save the steered version; please try again.")
+    return saved
 
 
 def steering_of(profile: TasteProfile) -> dict:
