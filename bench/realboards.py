@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import bench.realdata as rd  # noqa: E402
+from taste.calibration import MEDIUM_TERMS, Calibration  # noqa: E402
 from taste.encoders import DEFAULT_ENCODER_ID, MagentaDescriptorEncoder  # noqa: E402
 
 CACHE = ROOT / "var" / "bench"
@@ -181,14 +182,6 @@ def boards(data: RealSet, split: str, seed: int = 0) -> list[Board]:
 # --- the report (bench/analyze.py --real) ---------------------------------------------
 
 TOP_KEYWORDS = 8  # "named among the top keywords": the first 8 board keywords by score
-MEDIUM_TERM = {
-    "pixel_art": "pixel art",
-    "flat_vector": "flat vector",
-    "painting": "digital painting",
-    "photograph": "photograph",
-    "line_art": "line art",
-    "render_3d": "3D render",
-}
 
 
 def board_keywords(data: RealSet, idx: np.ndarray) -> list[str]:
@@ -238,25 +231,36 @@ def case_score(board: Board, labels: np.ndarray) -> tuple[float, int]:
     return float(k == 1), k
 
 
-def report(data: RealSet) -> None:
+def score_boards(
+    data: RealSet, board_list: list[Board], cal: Calibration | None = None
+) -> dict[str, list[tuple[float, int, str]]]:
+    """case -> [(score, k, name)] with the app's clustering (the installed calibration,
+    or the candidate `cal` that bench/realfit.py is trying)."""
     from taste.clustering import cluster_embeddings
 
     blocks = MagentaDescriptorEncoder.blocks
     emb = data.embeddings
+    out: dict[str, list[tuple[float, int, str]]] = {}
+    for b in board_list:
+        labels = cluster_embeddings(emb[b.idx], blocks, cal=cal).labels
+        value, k = case_score(b, labels)
+        out.setdefault(b.case, []).append((value, k, b.name))
+    return out
+
+
+def report(data: RealSet) -> None:
     for split in ("tune", "validation"):
         note = "fitted on" if split == "tune" else "never tuned on"
         print(f"  {split} part ({note}):")
-        per_case: dict[str, list[tuple[float, int, str]]] = {}
+        split_boards = boards(data, split)
+        per_case = score_boards(data, split_boards)
         named, contradictions = [], []
-        for b in boards(data, split):
-            labels = cluster_embeddings(emb[b.idx], blocks).labels
-            value, k = case_score(b, labels)
-            per_case.setdefault(b.case, []).append((value, k, b.name))
+        for b in split_boards:
             if b.case.startswith("1-"):
                 terms = board_keywords(data, b.idx)
                 contradictions += [f"{b.name}: {c}" for c in _contradictions(data, b.idx, terms)]
                 if b.case == "1-medium":
-                    hit = MEDIUM_TERM[b.name] in terms[:TOP_KEYWORDS]
+                    hit = MEDIUM_TERMS[b.name] in terms[:TOP_KEYWORDS]
                     named.append((hit, b.name, terms[:TOP_KEYWORDS]))
         for case, rows in per_case.items():
             v = np.array([r[0] for r in rows])

@@ -35,7 +35,7 @@ from taste.calibration import (
     medium_columns,
     within_whitening,
 )
-from taste.clustering import cluster_embeddings, leave_one_out_distances, prepare_features
+from taste.clustering import leave_one_out_distances, prepare_features
 from taste.encoders import DEFAULT_ENCODER_ID, MagentaDescriptorEncoder
 
 SHRINKAGE = 0.3
@@ -60,18 +60,6 @@ def _classifier(x: np.ndarray, y: np.ndarray):  # -> sklearn Pipeline
         LogisticRegression(C=CLASSIFIER_C, max_iter=5000, class_weight="balanced"),
     )
     return model.fit(x, y)
-
-
-def score_boards(data: rb.RealSet, boards: list[rb.Board], cal: Calibration) -> dict:
-    """case -> list of (ARI or k==1, k, name) for the default encoder's blocks."""
-    blocks = MagentaDescriptorEncoder.blocks
-    emb = data.embeddings
-    out: dict[str, list] = {}
-    for b in boards:
-        labels = cluster_embeddings(emb[b.idx], blocks, cal=cal).labels
-        value, k = rb.case_score(b, labels)
-        out.setdefault(b.case, []).append((value, k, b.name))
-    return out
 
 
 def fit(data: rb.RealSet) -> tuple[dict, dict]:
@@ -126,7 +114,7 @@ def fit(data: rb.RealSet) -> tuple[dict, dict]:
                 ),
                 lookup,
             )
-            scores = score_boards(data, boards, cal)
+            scores = rb.score_boards(data, boards, cal)
             mean = float(np.mean([np.mean([s[0] for s in v]) for v in scores.values()]))
             results.append((mean, (wm, wg, wb, wmag, height, sep), scores))
     results.sort(key=lambda r: -r[0])
@@ -145,7 +133,7 @@ def fit(data: rb.RealSet) -> tuple[dict, dict]:
     ]
     chosen["outlier_distance"] = round(float(np.percentile(np.concatenate(loo), 99.5)), 4)
     final = _OutOfFold.wrap(Calibration.from_dict(chosen), lookup)
-    best_scores = score_boards(data, boards, final)
+    best_scores = rb.score_boards(data, boards, final)
     return chosen, {"mean": best_mean, "scores": best_scores, "top": results[:5]}
 
 

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .descriptors import DESCRIPTOR_DIM, Descriptors, look_columns, look_space
+from .medium import MediumMeasures
 
 CALIBRATION_FILE = "calibration.json"
 # What the media are called on a profile (the vocabulary terms).
@@ -57,18 +58,8 @@ MEDIUM_MIN_SHARE = 0.5
 PROBABILITY_FLOOR = 1e-3
 _EPS = 0.01
 
-MEDIUM_COLUMNS: tuple[str, ...] = (
-    "colour_count",
-    "exact_flat",
-    "near_flat",
-    "edge_hardness",
-    "spectral_slope",
-    "soft_shading",
-    "paper_white",
-    "grain",
-    "flat_fraction",
-    "edge_density",
-)
+# The medium measures (taste.medium) plus three texture fields they go with.
+MEDIUM_COLUMNS: tuple[str, ...] = (*MediumMeasures.FIELDS, "grain", "flat_fraction", "edge_density")
 _LOGIT = {"exact_flat", "near_flat", "edge_hardness", "soft_shading", "paper_white"}
 _LOGIT |= {"flat_fraction", "edge_density"}
 GRADE_EXTRA_COLUMNS: tuple[str, ...] = (
