@@ -224,7 +224,8 @@ TASTEBASE_MAX_IMAGE_PIXELS = env_int("TASTEBASE_MAX_IMAGE_PIXELS", 80_000_000)
 TASTEBASE_MAX_ZIP_MEMBERS = env_int("TASTEBASE_MAX_ZIP_MEMBERS", 500)
 TASTEBASE_MAX_ZIP_TOTAL_BYTES = env_int("TASTEBASE_MAX_ZIP_TOTAL_BYTES", 1024 * 1024 * 1024)
 TASTEBASE_MAX_ZIP_RATIO = env_int("TASTEBASE_MAX_ZIP_RATIO", 200)
-# Perceptual-hash distance (of 64 bits) under which two images count as the same picture.
+# Perceptual-hash distance (of 64 bits) under which two images count as the same picture
+# (-1: only byte-identical files are duplicates).
 TASTEBASE_PHASH_DUPLICATE_DISTANCE = env_int("TASTEBASE_PHASH_DUPLICATE_DISTANCE", 4)
 TASTEBASE_THUMBNAIL_SIZE = env_int("TASTEBASE_THUMBNAIL_SIZE", 480)
 TASTEBASE_DISPLAY_MAX_SIZE = env_int("TASTEBASE_DISPLAY_MAX_SIZE", 3072)

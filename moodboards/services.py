@@ -323,12 +323,16 @@ def _find_duplicate(board: Board, info: imaging.InspectedImage) -> BoardImage | 
     if same:
         return same
     limit = settings.TASTEBASE_PHASH_DUPLICATE_DISTANCE
-    # Hamming distance in Python: boards hold hundreds of images, not millions.
-    # board_id must be loaded: the related manager reads it on every row, and a
-    # deferred board_id cost one query per image (0.4 s an upload on a 500-image board).
-    for image in board.images.only("id", "board_id", "phash", "original_name").exclude(phash=""):
-        if imaging.phash_distance(image.phash, info.phash) <= limit:
-            return image
+    if limit < 0:
+        return None
+    # Hamming distances over bare (id, hash) tuples: building a model instance per row
+    # made the 10,000th upload to a board cost ~1 s; tuples cost ~10 ms.
+    target = int(info.phash, 16)
+    for pk, phash in (
+        board.images.exclude(phash="").values_list("id", "phash").iterator(chunk_size=5000)
+    ):
+        if (int(phash, 16) ^ target).bit_count() <= limit:
+            return board.images.get(pk=pk)
     return None
 
 

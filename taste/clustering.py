@@ -60,6 +60,12 @@ SPLIT_HEIGHT = 5.0
 MIN_SEPARATION = 1.6
 MAX_CLUSTERS = 8
 MIN_SILHOUETTE = 0.25  # generic encoders: below this, the board is treated as one style
+# Boards larger than this are split on a sample of this many images, and every image then
+# joins the nearest of the sample's groups: Ward's tree needs all n²/2 distances (10,000
+# images: 400 MB and most of a minute), while a group of a few hundred sampled images
+# already fixes its mean far more precisely than the split thresholds ask (the Ward
+# height grows with the square root of the group sizes).
+TREE_SAMPLE = 2000
 
 
 @dataclass
@@ -164,6 +170,40 @@ def _ward_top_down(
     return raw
 
 
+def spread_sample(n: int, size: int, seed: int = 0) -> np.ndarray:
+    """Indices of at most `size` of n images, sorted: all of them on a board that small,
+    else a seeded random draw (deterministic; a stride could alias with a board whose
+    uploads alternate between looks)."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
+
+
+def nearest_rows(x: np.ndarray, centres: np.ndarray, k: int = 1, chunk: int = 2048) -> np.ndarray:
+    """(n, k) indices of each row's k nearest centres, in chunks so the distance matrix
+    of a 10,000-image board never exists whole."""
+    c2 = (centres**2).sum(1)
+    out = np.empty((len(x), k), dtype=np.intp)
+    for start in range(0, len(x), chunk):
+        part = x[start : start + chunk]
+        d2 = c2[None, :] - 2.0 * part @ centres.T
+        if k == 1:
+            out[start : start + len(part), 0] = d2.argmin(1)
+        else:
+            near = np.argpartition(d2, k - 1, axis=1)[:, :k]
+            order = np.take_along_axis(d2, near, 1).argsort(1, kind="stable")
+            out[start : start + len(part)] = np.take_along_axis(near, order, 1)
+    return out
+
+
+def _nearest_group(features: np.ndarray, sampled: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """Extend the sample's groups to the whole board: each image joins the group whose
+    mean is nearest (one assignment step of k-means, from the tree's groups)."""
+    groups = np.unique(raw)
+    means = np.stack([sampled[raw == g].mean(0) for g in groups])
+    return groups[nearest_rows(features, means)[:, 0]]
+
+
 def _silhouette_k(features: np.ndarray, max_k: int) -> np.ndarray:
     from sklearn.metrics import silhouette_score
 
@@ -203,12 +243,16 @@ def cluster_embeddings(
         return ClusterResult(np.zeros(n, dtype=int), features, "trivial")
 
     min_size = _min_group(n)
+    sample = spread_sample(n, TREE_SAMPLE)
     if absolute:
-        raw = _ward_top_down(features, split_height, min_separation, MAX_CLUSTERS)
+        raw = _ward_top_down(features[sample], split_height, min_separation, MAX_CLUSTERS)
         method = "ward-top-down"
     else:
-        raw = _silhouette_k(features, min(MAX_CLUSTERS, n - 1))
+        raw = _silhouette_k(features[sample], min(MAX_CLUSTERS, len(sample) - 1))
         method = "ward-silhouette"
+    if len(sample) < n:
+        raw = _nearest_group(features, features[sample], raw)
+        method += f"+sample{len(sample)}"
 
     labels = _relabel(raw, min_size)
     if absolute and cal.outlier_distance:
@@ -289,10 +333,15 @@ MAP_SPACING_PER_SQRT_N = 0.4
 MAP_MIN_SHORT_SIDE = 0.5  # the shorter map axis spans at least this much of the longer
 MAP_NEIGHBOURS = 5  # local distance scale: median distance to the 5th nearest image
 MAP_SMACOF_ITERS = 40
+# Larger boards are laid out on this many landmark images (the MDS needs every pairwise
+# distance: 10,000 images would take GBs); every other image is placed among its
+# MAP_NEIGHBOURS nearest landmarks, weighted by closeness.
+MAP_LANDMARKS = 1200
 
 
 def project_2d(features: np.ndarray) -> np.ndarray:
-    """(n, 2) map coordinates in [0, 1]; deterministic, ~0.1 s for 500 images.
+    """(n, 2) map coordinates in [0, 1]; deterministic, ~0.1 s for 500 images (boards
+    over MAP_LANDMARKS images: steps 1-2 on a sample, the rest placed among it).
 
     1. Distances in the clustering space are log-compressed beyond the local scale
        (log1p(d / s), s = typical distance to a near neighbour): images of one look keep
@@ -319,8 +368,22 @@ def project_2d(features: np.ndarray) -> np.ndarray:
         i = np.arange(n)
         radius = spacing * 0.6 * np.sqrt(i + 0.5)
         return 0.5 + np.stack([radius * np.cos(golden * i), radius * np.sin(golden * i)], 1)
-    coords = _normalise_map(_compressed_mds(centred))
-    return _spread(coords, spacing)
+    landmarks = spread_sample(n, MAP_LANDMARKS)
+    coords = _compressed_mds(centred[landmarks])
+    if len(landmarks) < n:
+        coords = _place_among(centred, centred[landmarks], coords)
+    return _spread(_normalise_map(coords), spacing)
+
+
+def _place_among(x: np.ndarray, marks: np.ndarray, mark_coords: np.ndarray) -> np.ndarray:
+    """Map coordinates for every row of `x`: the inverse-square-distance weighted mean of
+    its nearest landmarks' places (a landmark keeps its own place exactly)."""
+    k = min(MAP_NEIGHBOURS, len(marks))
+    near = nearest_rows(x, marks, k=k)
+    d2 = ((x[:, None, :] - marks[near]) ** 2).sum(2)
+    w = 1.0 / np.maximum(d2, 1e-18)
+    w /= w.sum(1, keepdims=True)
+    return (w[:, :, None] * mark_coords[near]).sum(1)
 
 
 def _compressed_mds(x: np.ndarray) -> np.ndarray:

@@ -92,6 +92,31 @@ def palette_segments(palette: list[dict]) -> list[dict]:
     return out
 
 
+# The page draws at most this many map points: a 560 px plot holds no more that can be
+# told apart and hovered, and 10,000 SVG links would make the page several MB.
+MAP_POINTS_SHOWN = 1500
+
+
+def map_points_shown(data: dict) -> list[dict]:
+    """The map points the page draws: every point of a board up to MAP_POINTS_SHOWN;
+    beyond that, first each sub-style's representatives (the best first, so every
+    group is drawn) and the outliers, then an even spread of the rest in map order, so
+    every group keeps its shape and share. Drawn in map order."""
+    points = data["map"]
+    if len(points) <= MAP_POINTS_SHOWN:
+        return points
+    reps = [c.get("representatives", []) for c in data["clusters"]]
+    ranked = [r[i] for i in range(max(map(len, reps), default=0)) for r in reps if i < len(r)]
+    must = list(dict.fromkeys([*ranked[: len(reps)], *data.get("outliers", []), *ranked]))
+    chosen = set(must[:MAP_POINTS_SHOWN])
+    rest = [p["key"] for p in points if p["key"] not in chosen]
+    room = MAP_POINTS_SHOWN - len(chosen)
+    if room > 0:
+        step = len(rest) / room
+        chosen.update(rest[int(i * step)] for i in range(room))
+    return [p for p in points if p["key"] in chosen]
+
+
 def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[str, Any]:
     data = profile.data
     names = {k: v["name"] for k, v in profile.images.items()}
@@ -126,7 +151,7 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
             else "",
             "name": names.get(p["key"], p["key"]),
         }
-        for p in data["map"]
+        for p in map_points_shown(data)
     ]
     positive = ", ".join(k["term"] for k in sorted(data["keywords"], key=lambda k: -k["score"]))
     negative = ", ".join(a["term"] for a in data["avoids"])
@@ -138,6 +163,7 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
             {"key": k, "url": thumbs.get(k), "name": names.get(k, k)} for k in data["outliers"]
         ],
         "points": points,
+        "map_total": len(data["map"]),
         "palette_bar": palette_segments(data["palette"]),
         "top_keywords": [k["term"] for k in sorted(data["keywords"], key=lambda k: -k["score"])][
             :14

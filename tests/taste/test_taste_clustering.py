@@ -155,6 +155,45 @@ def test_map_of_500_images_with_duplicates_is_spread():
     _map_checks(coords, labels)
 
 
+def test_a_large_board_is_split_on_a_sample_and_every_image_joins_its_group(
+    real_items, monkeypatch
+):
+    """Boards over TREE_SAMPLE images are split on a sample (Ward's tree needs every
+    pairwise distance); the rest join the nearest group. Shrunk here so a test-sized
+    board takes that path: the answer must be the one the whole tree gives."""
+    import taste.clustering as clustering
+
+    rng = np.random.default_rng(3)
+    items = real_items("pixel_art") + real_items("photograph")
+    truth = ["pixel"] * len(real_items("pixel_art")) + ["photo"] * len(real_items("photograph"))
+    x = _embeddings(items)
+    # Each picture four times, slightly re-encoded (the board of a studio that re-uploads).
+    big = np.vstack([x + rng.normal(0, 1e-3, x.shape) for _ in range(4)])
+    assert "+sample" not in cluster_embeddings(big, BLOCKS).method
+    monkeypatch.setattr(clustering, "TREE_SAMPLE", len(big) // 3)
+    sampled = cluster_embeddings(big, BLOCKS)
+    assert "+sample" in sampled.method
+    assert sampled.n_clusters == 2
+    assert adjusted_rand(truth * 4, sampled.labels) >= 0.8
+    # The copies of one picture, sampled or not, land in the same group.
+    assert (sampled.labels.reshape(4, -1) == sampled.labels[: len(x)]).all()
+    assert (sampled.labels == cluster_embeddings(big.copy(), BLOCKS).labels).all()
+
+
+def test_a_large_map_is_laid_out_on_landmarks_and_keeps_its_groups(monkeypatch):
+    import taste.clustering as clustering
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(0, 4.0, (6, 110))
+    features = np.vstack([c + rng.normal(0, 0.3, (100, 110)) for c in centres])
+    labels = np.repeat(np.arange(6), 100)
+    monkeypatch.setattr(clustering, "MAP_LANDMARKS", 120)
+    coords = project_2d(features)
+    assert coords.shape == (600, 2)
+    _map_checks(coords, labels)
+    assert np.array_equal(coords, project_2d(features.copy()))  # deterministic
+
+
 def test_mismatched_blocks_are_rejected():
     with pytest.raises(ValueError, match="blocks cover"):
         cluster_embeddings(np.zeros((3, 5)), BLOCKS)

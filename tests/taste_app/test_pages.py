@@ -132,3 +132,23 @@ def test_analyzing_an_unchanged_board_says_no_new_version(client, bob, board, pr
     ).content.decode()
     assert "no new version was made" in page
     assert board.profiles.count() == 1
+
+
+def test_the_map_of_a_large_board_draws_a_sample_that_keeps_every_group(
+    client, carol, board, profile, monkeypatch
+):
+    """A 10,000-image board would be 10,000 SVG links: the page draws at most
+    MAP_POINTS_SHOWN (shrunk here), always the representatives and outliers, and says so."""
+    from taste import selectors
+
+    monkeypatch.setattr(selectors, "MAP_POINTS_SHOWN", 5)
+    client.force_login(carol)
+    html = client.get(reverse("profile_detail", args=[board.pk, profile.version])).content.decode()
+    n = len(profile.data["map"])
+    shown = selectors.map_points_shown(profile.data)
+    assert html.count('class="pt"') == len(shown) == 5
+    assert f"Showing 5 of {n} images" in html
+    keys = {p["key"] for p in shown}
+    first_reps = {c["representatives"][0] for c in profile.data["clusters"]}
+    assert first_reps <= keys
+    assert {p["cluster"] for p in shown} == {p["cluster"] for p in profile.data["map"]}
