@@ -395,6 +395,10 @@ TASTEBASE_WEIGHTS_REGISTRY = Path(env("TASTEBASE_WEIGHTS_REGISTRY") or VAR_DIR /
 # The OpenCLIP encoder: a local checkpoint file (else the registry's), and its model.
 TASTEBASE_OPENCLIP_CHECKPOINT = env("TASTEBASE_OPENCLIP_CHECKPOINT") or None
 TASTEBASE_OPENCLIP_MODEL = env("TASTEBASE_OPENCLIP_MODEL") or "ViT-H-14"
+# Embed each upload once it is processed (a task on the ml queue), so Analyze Board and
+# search find the board already measured: a 10,000-image board then analyses in seconds
+# instead of spending ~2 minutes embedding. Off: images are embedded when first needed.
+TASTEBASE_EMBED_ON_UPLOAD = env_bool("TASTEBASE_EMBED_ON_UPLOAD", True)
 # Images embedded between two progress updates (and embedding-cache writes).
 TASTEBASE_EMBED_BATCH = env_int("TASTEBASE_EMBED_BATCH", 16)
 # Long side of stylize outputs; larger contents are scaled down to this first.

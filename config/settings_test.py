@@ -37,6 +37,9 @@ STORAGES = {
 # Unit tests run tasks inline; tests marked `worker` start a real worker process.
 # (A worker started by the tests sets CELERY_TASK_ALWAYS_EAGER=0 for itself.)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+# Off unless a test turns it on (tests/taste_app/test_embed_on_upload.py): the worker
+# tests time and kill analyses mid-embedding, which embedding on upload would pre-empt.
+TASTEBASE_EMBED_ON_UPLOAD = env_bool("TASTEBASE_EMBED_ON_UPLOAD", False)
 DEBUG = False
 
 # On a shared Redis broker each test process also gets its own keys, so the workers

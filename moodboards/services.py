@@ -36,6 +36,7 @@ from .models import (
     Team,
     new_share_token,
 )
+from .signals import image_ready
 from .uploads import UploadLimits, expand_upload
 
 log = logging.getLogger(__name__)
@@ -546,4 +547,5 @@ def image_process(*, image_id: int) -> BoardImage | None:
         if name not in (display_name, thumb_name):
             default_storage.delete(name)
     image.refresh_from_db()
+    transaction.on_commit(lambda: image_ready.send(sender=BoardImage, image_id=image_id))
     return image

@@ -234,6 +234,31 @@ def embed_images_cached(
     return items, warnings
 
 
+def image_embed(*, image_id: int) -> bool:
+    """Embed one processed upload ahead of need (the default encoder, into the cache
+    Analyze Board and search read). Idempotent; an image deleted or not ready, or one
+    that cannot be read, is left for the analysis to report. Returns whether the image
+    has an embedding now."""
+    image = BoardImage.objects.filter(pk=image_id, status=ImageStatus.READY).first()
+    if image is None:
+        return False
+    items, _ = embed_images_cached([image], encoder_id=DEFAULT_ENCODER_ID)
+    return bool(items)
+
+
+def embed_when_ready(sender: object, image_id: int, **kwargs: object) -> None:
+    """moodboards.signals.image_ready: queue the upload's embedding. Never raises into
+    the upload: a broker outage only means the analysis embeds it later."""
+    if not settings.TASTEBASE_EMBED_ON_UPLOAD:
+        return
+    from .tasks import embed_image
+
+    try:
+        embed_image.delay(image_id)
+    except Exception as exc:  # kombu raises several types for one outage
+        log.warning("Could not queue the embedding of image %s (%s)", image_id, exc)
+
+
 def profile_fingerprint(images: Sequence[BoardImage], encoder_id: str) -> str:
     parts = [
         encoder_id,
