@@ -327,9 +327,19 @@ def analysis_run(*, analysis_id: int) -> Analysis | None:
                 if analysis.encoder_id == DEFAULT_ENCODER_ID
                 else get_encoder(analysis.encoder_id)
             )
+            steps = [0]
+
+            def describing(stage: str, done: int, total: int) -> None:
+                # One more step after the description: recovering the grade (seconds on
+                # any board), so the bar does not sit at 100 % meanwhile.
+                steps[0] = total
+                if stage != "done":
+                    progress(stage, done, total + 1)
+
             document = build_profile(
-                items, encoder_id=analysis.encoder_id, clip=clip, progress=progress
+                items, encoder_id=analysis.encoder_id, clip=clip, progress=describing
             )
+            progress("grade", steps[0], steps[0] + 1)
             bake_grade(document, used, items, warnings)
             data = document.to_dict()
             existing = _save_profile(analysis, used, fingerprint, data, warnings)

@@ -15,6 +15,7 @@
     "sub-styles": () => "Describing each sub-style…",
     palette: () => "Measuring the palette…",
     summary: () => "Writing the summary…",
+    grade: () => "Recovering the colour grade…",
   };
   async function poll() {
     let s;

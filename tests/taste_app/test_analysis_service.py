@@ -162,3 +162,26 @@ def test_images_still_processing_are_not_analysed(board, alice):
     assert BoardImage.objects.get().status == "processing"
     with pytest.raises(ValidationError, match="still being processed"):
         services.analysis_start(board=board, user=alice)
+
+
+def test_progress_names_every_stage_and_stays_below_done_until_saved(
+    board, alice, fill_board, monkeypatch
+):
+    from taste.models import Analysis
+
+    fill_board(board, alice, looks=("warm_film",), per_look=4)
+    seen: list[tuple[str, int, int, int]] = []
+    original = services._progress
+
+    def record(analysis_id, stage, done, total):
+        original(analysis_id, stage, done, total)
+        seen.append((stage, done, total, Analysis.objects.get(pk=analysis_id).percent))
+
+    monkeypatch.setattr(services, "_progress", record)
+    analysis = _analyze(board, alice)
+    assert analysis.status == "done"
+    stages = [s for s, *_ in seen]
+    assert stages[0] == "embedding" and stages[-1] == "grade"
+    assert {"clustering", "summary"} <= set(stages) and "done" not in stages
+    assert max(p for *_, p in seen) < 100
+    assert [p for *_, p in seen] == sorted(p for *_, p in seen)  # never goes back
