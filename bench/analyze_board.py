@@ -50,7 +50,7 @@ def fill(n: int) -> None:
     from moodboards import services as board_services
     from moodboards.models import Board, BoardImage
     from moodboards.samples import encode
-    from testkit.looks import LOOKS, make_board
+    from testkit.looks import LOOKS, SUBJECTS, render
 
     if Board.objects.filter(title="Bench").exists():
         return
@@ -61,19 +61,23 @@ def fill(n: int) -> None:
         team=board_services.personal_team_for(user), user=user, title="Bench"
     )
     looks = list(LOOKS)[:LOOK_COUNT]
-    per_look = -(-n // len(looks))
     print(f"filling a board with {n} images in {len(looks)} looks …", flush=True)
     t0 = time.perf_counter()
-    # Interleaved (one of each look in turn), as a board collected over time would be.
-    rendered = make_board(looks, per_look, seed=7)
-    order = [look * per_look + i for i in range(per_look) for look in range(len(looks))]
-    for count, index in enumerate(order[:n], 1):
-        item = rendered[index]
+    # Interleaved (one of each look in turn), as a board collected over time would be;
+    # rendered one at a time (testkit.looks.make_board's images) so memory stays flat.
+    seed = 7
+    for count in range(n):
+        i, li = divmod(count, len(looks))
+        subject = SUBJECTS[(i + seed) % len(SUBJECTS)]
+        image = render(subject, looks[li], seed=seed * 1000 + i * 7 + li)
         board_services.board_add_image(
-            board=board, user=user, name=item.key, data=encode(item.image, "JPEG", quality=90)
+            board=board,
+            user=user,
+            name=f"{looks[li]}-{i:05d}-{subject}.jpg",
+            data=encode(image, "JPEG", quality=90),
         )
-        if count % 1000 == 0:
-            print(f"  {count} uploaded ({time.perf_counter() - t0:.0f} s)", flush=True)
+        if (count + 1) % 1000 == 0:
+            print(f"  {count + 1} uploaded ({time.perf_counter() - t0:.0f} s)", flush=True)
     for image_id in BoardImage.objects.filter(board=board).values_list("pk", flat=True):
         board_services.image_process(image_id=image_id)
     print(f"filled in {time.perf_counter() - t0:.0f} s", flush=True)

@@ -4,6 +4,7 @@
     DATABASE_URL=postgres://…/db nice -n 10 .venv/bin/python bench/search.py --backend pgvector --n 100000
     nice -n 10 .venv/bin/python bench/search.py --backend numpy --n 10000
     nice -n 10 .venv/bin/python bench/search.py --quality        # retrieval quality, real images
+    nice -n 10 .venv/bin/python bench/search.py --choose-weight  # the Magenta weight, on tune
 
 Scale runs: a library of N image embeddings on one board of a bench user, searched
 through the app's own path (`taste.search_index.nearest`, filtered by the user's visible
@@ -13,10 +14,12 @@ toward another, plus noise), since no 100,000 real images are at hand; queries a
 fresh draws. Recall@10 is measured against the exact search of the same rows. A second
 user sees one board of a tenth of the library: the filtered query a team member makes.
 
---quality: on the real images themselves, how often "find similar" returns the same
-medium (precision@5, leave-one-out) and how well "rank by fit" puts a medium's
-validation images first when the profile is built from its tune images (mean average
-precision over the six media).
+--quality: on the real images themselves, per split, how often "find similar" returns
+the same medium (precision@5, leave-one-out) and how well "rank by fit" puts a medium's
+images first (mean average precision over the six media): on the tune part, profiles of
+half the tune images rank the other half; on validation, profiles of the tune images
+rank the validation images. --choose-weight sweeps the Magenta block's search weight
+(taste.vectors.MAGENTA_SEARCH_WEIGHT) and picks it on the tune part only.
 """
 
 from __future__ import annotations
@@ -212,33 +215,76 @@ def scale_run(backend: str, n: int) -> dict:
     return out
 
 
-def quality() -> dict:
-    sys.path.insert(0, str(ROOT))
-    from taste.encoders import DEFAULT_ENCODER_ID
-    from taste.vectors import search_space
-
-    emb, labels, splits = real_embeddings()
-    x = search_space(emb, DEFAULT_ENCODER_ID).astype(np.float64)
-    d = np.linalg.norm(x[:, None] - x[None], axis=2)
+def _split_quality(x: np.ndarray, labels: np.ndarray, pool: np.ndarray, ref_of, cand_of) -> dict:
+    """precision@5 of "find similar" among the `pool` images (leave-one-out), and the
+    mean average precision of "rank by fit": per medium, a profile of its `ref_of`
+    images ranks the `cand_of` candidates (taste.search.ProfileTarget.fit's rule)."""
+    xp, lp = x[pool], labels[pool]
+    d = np.linalg.norm(xp[:, None] - xp[None], axis=2)
     np.fill_diagonal(d, np.inf)
     nn = np.argsort(d, axis=1)[:, :5]
-    p5 = float((labels[nn] == labels[:, None]).mean())
+    p5 = float((lp[nn] == lp[:, None]).mean())
+    cand = cand_of()
     aps = {}
     for label in np.unique(labels):
-        ref = (labels == label) & (splits == "tune")
-        cand = splits == "validation"
+        ref = ref_of(label)
         if not ref.any():
             continue
         dist = np.sort(np.linalg.norm(x[cand][:, None] - x[ref][None], axis=2), axis=1)
-        score = -dist[:, :3].mean(1)  # taste.search.ProfileTarget.fit's rule
+        score = -dist[:, :3].mean(1)
         rel = labels[cand][np.argsort(-score)] == label
         aps[str(label)] = round(float((np.cumsum(rel)[rel] / (np.flatnonzero(rel) + 1)).mean()), 3)
     return {
-        "images": len(x),
+        "images": int(pool.sum()),
         "similar_same_medium_precision_at_5": round(p5, 3),
         "rank_by_fit_mean_average_precision": round(float(np.mean(list(aps.values()))), 3),
         "rank_by_fit_average_precision": aps,
     }
+
+
+def quality(weight: float | None = None) -> dict:
+    """Search quality on the real media images, per split. Tune: among the tune images,
+    profiles from every other tune image of a medium rank the remaining tune images.
+    Validation: among the validation images; profiles from the tune images rank the
+    validation images. `weight` overrides the Magenta block's search weight."""
+    sys.path.insert(0, str(ROOT))
+    import taste.vectors as vectors
+    from taste.encoders import DEFAULT_ENCODER_ID
+
+    emb, labels, splits = real_embeddings()
+    if weight is not None:
+        vectors.MAGENTA_SEARCH_WEIGHT = weight
+    x = vectors.search_space(emb, DEFAULT_ENCODER_ID).astype(np.float64)
+    tune, val = splits == "tune", splits == "validation"
+    half = np.zeros(len(x), dtype=bool)
+    half[np.flatnonzero(tune)[::2]] = True
+    return {
+        "magenta_search_weight": vectors.MAGENTA_SEARCH_WEIGHT,
+        "tune": _split_quality(
+            x, labels, tune, lambda m: half & (labels == m), lambda: tune & ~half
+        ),
+        "validation": _split_quality(x, labels, val, lambda m: tune & (labels == m), lambda: val),
+    }
+
+
+def choose_weight() -> None:
+    """The Magenta block's weight in search space, chosen on the tune part only (mean
+    of precision@5 and rank MAP); the validation figures are printed beside, not used."""
+    rows = []
+    for w in (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0):
+        q = quality(w)
+        t, v = q["tune"], q["validation"]
+        score = (
+            t["similar_same_medium_precision_at_5"] + t["rank_by_fit_mean_average_precision"]
+        ) / 2
+        rows.append((score, w))
+        print(
+            f"weight {w:3.1f}: tune p@5 {t['similar_same_medium_precision_at_5']:.3f} "
+            f"MAP {t['rank_by_fit_mean_average_precision']:.3f} | validation p@5 "
+            f"{v['similar_same_medium_precision_at_5']:.3f} MAP {v['rank_by_fit_mean_average_precision']:.3f}",
+            flush=True,
+        )
+    print(f"best on tune: {max(rows)[1]}")
 
 
 def main() -> None:
@@ -246,7 +292,11 @@ def main() -> None:
     parser.add_argument("--backend", choices=["pgvector", "numpy"])
     parser.add_argument("--n", type=int)
     parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--choose-weight", action="store_true")
     args = parser.parse_args()
+    if args.choose_weight:
+        choose_weight()
+        return
     if args.quality:
         print(json.dumps(quality(), indent=2))
         return
