@@ -11,7 +11,7 @@ has, whichever encoder its profile used.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,9 +52,32 @@ class SearchError(ValidationError):
 class Hit:
     image: BoardImage
     score: float  # 0-1 similarity (or fit)
-    agree: list[str] = field(default_factory=list)
-    disagree: list[str] = field(default_factory=list)
+    agree_: list[str] | None = field(default=None, repr=False)
+    disagree_: list[str] | None = field(default=None, repr=False)
     sub_style: int | None = None  # the profile sub-style an image fits best
+    # Computes (agree, disagree) on first use: ranking a 10,000-image board explains only
+    # the hits a page or the API shows (explaining all of them took seconds).
+    why: Callable[[], tuple[list[str], list[str]]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def _explain(self) -> None:
+        if self.agree_ is None or self.disagree_ is None:
+            agree, disagree = self.why() if self.why is not None else ([], [])
+            self.agree_ = self.agree_ if self.agree_ is not None else agree
+            self.disagree_ = self.disagree_ if self.disagree_ is not None else disagree
+
+    @property
+    def agree(self) -> list[str]:
+        """The profile's measured keywords this image agrees with."""
+        self._explain()
+        return self.agree_ or []
+
+    @property
+    def disagree(self) -> list[str]:
+        """The profile's measured keywords this image disagrees with."""
+        self._explain()
+        return self.disagree_ or []
 
 
 def visible_images(user: User) -> QuerySet[BoardImage]:
@@ -221,26 +244,50 @@ class ProfileTarget:
         sub-style's FIT_NEIGHBOURS nearest images (a sub-style is rarely a round blob,
         and on bench/realdata this ranks a medium's images first more often than the
         distance to the centroid: average precision 0.54 against 0.49)."""
-        columns = []
-        for members in self.members:
-            d = np.linalg.norm(vectors[:, None, :] - members[None, :, :], axis=2)
-            # Leave one out: an image of the profile is not its own neighbour (else every
-            # image of the board would fit it, and none would ever be off-taste). A
-            # sub-style of that one image alone still fits it (distance 0).
-            self_match = d < 1e-6
-            alone = self_match.all(axis=1)
-            d = np.where(self_match, np.inf, d)
-            k = min(FIT_NEIGHBOURS, max(members.shape[0] - 1, 1))
-            nearest = np.sort(d, axis=1)[:, :k]
-            nearest = np.where(np.isinf(nearest), np.nan, nearest)
-            with np.errstate(invalid="ignore"), warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: handled below
-                mean = np.nanmean(nearest, axis=1)
-            columns.append(np.where(alone | np.isnan(mean), 0.0, mean))
+        columns = [_mean_nearest(vectors, members) for members in self.members]
         d = np.stack(columns, axis=1)
         best = np.argmin(d, axis=1)
         s = scores(d[np.arange(len(vectors)), best], absolute=_absolute())
         return s, np.asarray(self.indices)[best]
+
+
+FIT_CHUNK = 512  # rows of a ranking compared at once: 512 x 3,000 members is 12 MB
+
+
+def _mean_nearest(vectors: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Per row of ``vectors``: the mean distance to its FIT_NEIGHBOURS nearest
+    ``members``, leaving itself out (an image of the profile is not its own neighbour,
+    else every image of the board would fit and none would ever be off-taste); 0 when
+    the sub-style is that one image alone.
+
+    In chunks, so ranking a 10,000-image board against a 3,000-image sub-style never
+    holds their full (n, m, d) difference array (that took 23 GB): candidates come
+    from the dot-product form of the distances, in float64, and the nearest few are
+    measured exactly, so the self-match test (distance < 1e-6) stays exact."""
+    m = len(members)
+    k = min(FIT_NEIGHBOURS, max(m - 1, 1))
+    take = min(m, k + 4)  # a few spares for self-matches (an image on the board twice)
+    members64 = members.astype(np.float64)
+    m2 = (members64**2).sum(1)
+    out = np.empty(len(vectors))
+    for start in range(0, len(vectors), FIT_CHUNK):
+        v = vectors[start : start + FIT_CHUNK].astype(np.float64)
+        if take < m:
+            d2 = (v**2).sum(1)[:, None] + m2[None, :] - 2.0 * (v @ members64.T)
+            cand = np.argpartition(d2, take - 1, axis=1)[:, :take]
+        else:
+            cand = np.broadcast_to(np.arange(m), (len(v), m))
+        d = np.linalg.norm(v[:, None, :] - members64[cand], axis=2)
+        self_match = d < 1e-6
+        alone = self_match.sum(axis=1) == m
+        d = np.where(self_match, np.inf, d)
+        nearest = np.sort(d, axis=1)[:, :k]
+        nearest = np.where(np.isinf(nearest), np.nan, nearest)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: handled below
+            mean = np.nanmean(nearest, axis=1)
+        out[start : start + len(v)] = np.where(alone | np.isnan(mean), 0.0, mean)
+    return out
 
 
 def explain(doc: TasteProfileData, cluster: int | None, desc: Descriptors) -> tuple[list, list]:
@@ -278,7 +325,8 @@ def rank_images(
     *, profile: TasteProfile, images: Sequence[BoardImage], cluster: int | None = None
 ) -> list[Hit]:
     """Board images (already access-checked) by fit to a profile version or one of its
-    sub-styles, best first, with the measurements that agree and disagree."""
+    sub-styles, best first, with the measurements that agree and disagree (worked out
+    for the hits that are looked at)."""
     target = ProfileTarget.of(profile, cluster)
     ensure_embedded(images, limit=RANK_EMBED_LIMIT)
     shas = [i.sha256 for i in images]
@@ -289,14 +337,18 @@ def rank_images(
         )
     )
     usable = [i for i in images if i.sha256 in vectors and i.sha256 in extra]
-    ranked = rank_vectors(
-        target,
-        np.stack([vectors[i.sha256] for i in usable]) if usable else np.zeros((0, 1)),
-        [Descriptors.from_dict(extra[i.sha256]["descriptors"]) for i in usable],
-    )
+    if not usable:
+        return []
+    s, best = target.fit(np.stack([vectors[i.sha256] for i in usable]))
+
+    def why(sha: str) -> Callable[[], tuple[list[str], list[str]]]:
+        return lambda: explain(
+            target.doc, target.cluster, Descriptors.from_dict(extra[sha]["descriptors"])
+        )
+
     hits = [
-        Hit(image=img, score=s, agree=a, disagree=d, sub_style=sub)
-        for img, (s, sub, a, d) in zip(usable, ranked, strict=True)
+        Hit(image=img, score=round(float(sc), 4), sub_style=int(sub), why=why(img.sha256))
+        for img, sc, sub in zip(usable, s, best, strict=True)
     ]
     hits.sort(key=lambda h: -h.score)
     return hits

@@ -158,7 +158,7 @@ def _top_hits(
     images = BoardImage.objects.select_related("board").in_bulk([k for k, _ in top])
     notes = notes or {}
     return [
-        Hit(image=images[k], score=round(v, 4), agree=notes.get(k, []))
+        Hit(image=images[k], score=round(v, 4), agree_=notes.get(k, []))
         for k, v in top
         if k in images
     ]

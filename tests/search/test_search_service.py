@@ -3,6 +3,8 @@ off-taste flags; and that nothing crosses from one user's library to another's."
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 
 from taste import search
@@ -122,3 +124,36 @@ def test_a_boards_own_images_are_not_their_own_neighbours(library):
     ranked = search.rank_images(profile=library.profile, images=library.pixel + library.photos)
     assert min(h.score for h in ranked) < 0.9
     assert len({round(h.score, 2) for h in ranked}) > 3
+
+
+def _mean_nearest_by_definition(vectors, members, k):
+    """The fit's rule written out on the full difference array (fine at test sizes)."""
+    import numpy as np
+
+    d = np.linalg.norm(vectors[:, None, :] - members[None, :, :], axis=2)
+    self_match = d < 1e-6
+    alone = self_match.all(axis=1)
+    d = np.where(self_match, np.inf, d)
+    nearest = np.sort(d, axis=1)[:, : min(k, max(len(members) - 1, 1))]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # rows with no neighbour
+        mean = np.nanmean(np.where(np.isinf(nearest), np.nan, nearest), axis=1)
+    return np.where(alone | np.isnan(mean), 0.0, mean)
+
+
+@pytest.mark.parametrize("n_members", [1, 2, 5, 300])
+def test_fit_is_chunked_and_equals_its_definition(monkeypatch, n_members):
+    """Ranking a 10,000-image board against a big sub-style compares it in chunks (the
+    whole difference array took 23 GB and the server was killed); the answer must be
+    the rule's: mean distance to the nearest members, the image itself left out."""
+    import numpy as np
+
+    rng = np.random.default_rng(n_members)
+    members = rng.normal(0, 1, (n_members, 20)).astype(np.float32)
+    vectors = np.vstack([members[:50], rng.normal(0, 1, (70, 20)).astype(np.float32)])
+    monkeypatch.setattr(search, "FIT_CHUNK", 16)
+    got = search._mean_nearest(vectors, members)
+    want = _mean_nearest_by_definition(vectors, members, search.FIT_NEIGHBOURS)
+    assert np.allclose(got, want, atol=1e-5)
+    if n_members == 1:
+        assert got[0] == 0.0  # a one-image sub-style fits its image
