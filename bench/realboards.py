@@ -14,6 +14,9 @@ Cases, per split, with fixed seeds:
 * ``4-grade``: 8 random 4-LUT mixes on the same 8 photographs;
 * ``1-grade``: one LUT on 12 photographs (2 per LUT): must stay one sub-style.
 
+The report adds the black-and-white photographs of each split (no colour at all): what
+the medium classifier calls each one, and how a board of all of them is named.
+
 Embeddings are cached per encoder id and manifest under var/bench/ (delete to re-embed).
 """
 
@@ -248,6 +251,45 @@ def score_boards(
     return out
 
 
+MONOCHROME_COLOURFULNESS = 2.0  # Hasler-Suesstrunk M below this: no colour (B&W)
+
+
+def monochrome_photographs(data: RealSet, split: str) -> np.ndarray:
+    """Indices of the split's photographs that have no colour (black-and-white)."""
+    from taste.descriptors import Descriptors
+
+    colourful = data.vectors[:, Descriptors.VECTOR_FIELDS.index("colourfulness")]
+    photo = (data.kind == "medium") & (data.split == split) & (data.label == "photograph")
+    return np.flatnonzero(photo & (colourful < MONOCHROME_COLOURFULNESS))
+
+
+def _report_monochrome(data: RealSet, split: str) -> None:
+    """Black-and-white photographs: what the classifier calls each one, and what a board
+    of all of them is named."""
+    from taste.calibration import calibration, medium_of
+
+    mono = monochrome_photographs(data, split)
+    if not len(mono):
+        print("    black-and-white photographs: none in this part")
+        return
+    cal = calibration()
+    called = [cal.media[i] for i in cal.medium_probabilities(data.vectors[mono]).argmax(1)]
+    right = sum(c == "photograph" for c in called)
+    term, share = medium_of(data.vectors[mono])
+    terms = board_keywords(data, mono)[:TOP_KEYWORDS]
+    wrong = ", ".join(
+        f"{k.split('/')[-1]}={c}"
+        for k, c in zip(data.key[mono], called, strict=True)
+        if c != "photograph"
+    )
+    print(
+        f"    black-and-white photographs: {right}/{len(mono)} called photograph"
+        f"{' (' + wrong + ')' if wrong else ''}; as one board: medium {term or 'none'!r} "
+        f"({share:.0%}), 'photograph' among the top {TOP_KEYWORDS} keywords: "
+        f"{'yes' if MEDIUM_TERMS['photograph'] in terms else 'no'}"
+    )
+
+
 def report(data: RealSet) -> None:
     for split in ("tune", "validation"):
         note = "fitted on" if split == "tune" else "never tuned on"
@@ -277,6 +319,7 @@ def report(data: RealSet) -> None:
         for hit, name, terms in named:
             if not hit:
                 print(f"      missed on {name}: {', '.join(terms)}")
+        _report_monochrome(data, split)
         print(f"    contradicting keywords: {len(contradictions)}")
         for c in contradictions[:6]:
             print(f"      {c}")

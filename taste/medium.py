@@ -26,11 +26,14 @@ CROP_SIDE = 256  # native-resolution centre crop
 # STRONG_EDGE counts as an edge.
 JPEG_TOLERANCE = 3
 STRONG_EDGE = 24.0
+# A pixel is neutral grey when its channels differ by at most this (JPEG's chroma
+# rounding leaves a level or two on a grey image).
+NEUTRAL_SPREAD = 2
 
 
 @dataclass(frozen=True)
 class MediumMeasures:
-    colour_count: float  # log2(distinct 15-bit colours in the crop) / 15: 0-1, sprites ~0.3
+    colour_count: float  # log2(distinct colours in the crop) / 15: 0-1, sprites ~0.3 (see below)
     exact_flat: float  # share of pixels identical to their right and lower neighbours
     near_flat: float  # the same within JPEG_TOLERANCE levels
     edge_hardness: float  # of strong edges, the share of the step taken in one pixel
@@ -102,6 +105,17 @@ def measure_medium(image: Image.Image) -> MediumMeasures:
     q = rgb >> 3
     code = (q[..., 0].astype(np.int32) << 10) | (q[..., 1].astype(np.int32) << 5) | q[..., 2]
     used = np.count_nonzero(np.bincount(code.ravel(), minlength=32768))
+    # At 5 bits a channel a grey image can use at most 32 colours, as few as a sprite,
+    # however it was made: a black-and-white photograph then looked like pixel art or
+    # line art. So the distinct 8-bit grey levels of the neutral pixels count too (a
+    # B&W photograph uses ~200 of them, a sprite a handful, a colour photograph's
+    # count stays its thousands of colours).
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # per-channel maps: a reduction over
+    mn = np.minimum(np.minimum(r, g), b)  # the last axis of length 3 is slow in numpy
+    mx = np.maximum(np.maximum(r, g), b)
+    neutral = (mx - mn) <= NEUTRAL_SPREAD
+    if neutral.any():
+        used = max(used, np.count_nonzero(np.bincount(g[neutral], minlength=256)))
     colour_count = float(np.log2(max(used, 1)) / 15.0)
 
     same_r = packed[:-1, :-1] == packed[:-1, 1:]
@@ -131,9 +145,6 @@ def measure_medium(image: Image.Image) -> MediumMeasures:
     grad = np.hypot(dx[:-1, :], dy[:, :-1])
     soft_shading = float(((grad > 0.5) & (grad < 6.0)).mean())
 
-    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # per-channel maps: a reduction over
-    mn = np.minimum(np.minimum(r, g), b)  # the last axis of length 3 is slow in numpy
-    mx = np.maximum(np.maximum(r, g), b)
     paper_white = float(((mn >= 235) & (mx - mn <= 12)).mean())
 
     return MediumMeasures(

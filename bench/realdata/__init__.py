@@ -222,6 +222,18 @@ def _embedded_jpeg(path: str, index: int) -> Image.Image:
     raise ValueError(f"{path}: no embedded JPEG #{index}")
 
 
+def _npz_image(path: str, key: str) -> Image.Image:
+    """An 8-bit image stored as an array in a NumPy ``.npz`` archive (PyWavelets keeps
+    its greyscale sample photographs that way). Pickles are refused."""
+    with np.load(path, allow_pickle=False) as z:
+        arr = np.asarray(z[key])
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3):
+        raise ValueError(
+            f"{path}[{key}]: expected an 8-bit image array, got {arr.dtype} {arr.shape}"
+        )
+    return Image.fromarray(arr)
+
+
 def _flatten(im: Image.Image, background: tuple[int, int, int] = (255, 255, 255)) -> Image.Image:
     """RGB, with any transparency composited on ``background``."""
     if im.mode == "P" and "transparency" in im.info:
@@ -256,6 +268,8 @@ def open_image(item: Item, max_side: int | None = 1024) -> Image.Image:
         kind = op.get("op")
         if kind == "embedded_jpeg":
             im = _embedded_jpeg(item.path, int(op.get("index", 0)))
+        elif kind == "npz":
+            im = _npz_image(item.path, str(op.get("key", "data")))
     if im is None:
         with _trusted():
             im = Image.open(item.path)
@@ -270,7 +284,7 @@ def open_image(item: Item, max_side: int | None = 1024) -> Image.Image:
         elif kind == "nearest":
             k = int(op["factor"])
             im = im.resize((im.width * k, im.height * k), Image.NEAREST)
-        elif kind in ("embedded_jpeg", "note"):
+        elif kind in ("embedded_jpeg", "npz", "note"):
             pass
         else:
             raise ValueError(f"{item.id}: unknown preprocess op {kind!r}")

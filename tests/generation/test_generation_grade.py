@@ -131,6 +131,24 @@ def _doc(medium: str, grade: dict) -> TasteProfileData:
     })  # fmt: skip
 
 
+def test_auto_grades_a_board_of_black_and_white_photographs():
+    """Real B&W photographs (tests/data/real/photograph_bw, tuning and validation
+    packages), analysed as a board: the profile's medium is photograph, so `auto` grades
+    them instead of taking the painterly path (it stylized them as paintings/line art)."""
+    from taste.profile import analyze_pil_images
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "real" / "photograph_bw"
+    images = []
+    for path in sorted(folder.glob("*.jpg")):
+        with Image.open(path) as im:
+            images.append((path.stem, im.convert("RGB")))
+    assert len(images) >= 4
+    profile = analyze_pil_images(images)
+    backend, why = choose_backend([(profile, None, 1.0)])
+    assert backend == "grade", why
+    assert "photograph" in why
+
+
 def test_auto_grades_photographs_and_stylizes_paintings(look):
     board = grading.recover_grade([grading.lab_samples(Image.fromarray(data.coffee()))])
     grade_dict = grading.ProfileGrade(board=board).to_dict()
