@@ -184,13 +184,14 @@ def boards(data: RealSet, split: str, seed: int = 0) -> list[Board]:
 
 # --- the report (bench/analyze.py --real) ---------------------------------------------
 
-TOP_KEYWORDS = 8  # "named among the top keywords": the first 8 board keywords by score
+TOP_KEYWORDS = 8  # "named among the top keywords": the first 8 board keywords by rank
 
 
 def board_keywords(data: RealSet, idx: np.ndarray) -> list[str]:
-    """The board's keywords by score, as the profile page lists them."""
+    """The board's keywords by rank (score x the term's priority), as the profile page
+    lists them."""
     from taste.descriptors import Descriptors
-    from taste.keywords import KEYWORDS_PER_FACET, pick_keywords, score_terms
+    from taste.keywords import KEYWORDS_PER_FACET, keyword_rank, pick_keywords, score_terms
     from taste.vocabulary import descriptor_columns, load_vocabulary
 
     fields = Descriptors.VECTOR_FIELDS
@@ -201,8 +202,9 @@ def board_keywords(data: RealSet, idx: np.ndarray) -> list[str]:
     inliers = np.arange(len(idx))
     keys = [str(i) for i in idx]
     scored = score_terms(load_vocabulary(), columns, inliers)
+    vocab = load_vocabulary()
     kws = pick_keywords(scored, columns, inliers, keys, per_facet=KEYWORDS_PER_FACET)
-    return [k.term for k in sorted(kws, key=lambda k: -k.score)]
+    return [k.term for k in sorted(kws, key=lambda k: -keyword_rank(k, vocab))]
 
 
 def _contradictions(data: RealSet, idx: np.ndarray, terms: list[str]) -> list[str]:

@@ -11,7 +11,7 @@ from moodboards.models import Board, ImageStatus
 
 from .exports import export_type, sub_style_of
 from .models import Analysis, TasteProfile
-from .vocabulary import FACETS
+from .vocabulary import FACETS, load_vocabulary
 
 CLUSTER_COLOURS = [
     "#2f5d50",
@@ -92,6 +92,17 @@ def palette_segments(palette: list[dict]) -> list[dict]:
     return out
 
 
+def ranked_terms(keywords: list[dict]) -> list[str]:
+    """Keyword terms best first by the profile's own rank (score x the term's priority,
+    as the summary orders them): the medium a board is made in leads (priority 1.4)
+    rather than sitting behind tone terms that every photo-like board carries."""
+    priority = {t.term: t.priority for t in load_vocabulary().terms}
+    return [
+        k["term"]
+        for k in sorted(keywords, key=lambda k: -k["score"] * priority.get(k["term"], 1.0))
+    ]
+
+
 # The page draws at most this many map points: a 560 px plot holds no more that can be
 # told apart and hovered, and 10,000 SVG links would make the page several MB.
 MAP_POINTS_SHOWN = 1500
@@ -153,7 +164,8 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
         }
         for p in map_points_shown(data)
     ]
-    positive = ", ".join(k["term"] for k in sorted(data["keywords"], key=lambda k: -k["score"]))
+    ranked = ranked_terms(data["keywords"])
+    positive = ", ".join(ranked)
     negative = ", ".join(a["term"] for a in data["avoids"])
     return {
         "data": data,
@@ -165,9 +177,7 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
         "points": points,
         "map_total": len(data["map"]),
         "palette_bar": palette_segments(data["palette"]),
-        "top_keywords": [k["term"] for k in sorted(data["keywords"], key=lambda k: -k["score"])][
-            :14
-        ],
+        "top_keywords": ranked[:14],
         "prompt": positive,
         "negative_prompt": negative,
         "thumbs": thumbs,

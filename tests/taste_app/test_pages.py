@@ -152,3 +152,17 @@ def test_the_map_of_a_large_board_draws_a_sample_that_keeps_every_group(
     first_reps = {c["representatives"][0] for c in profile.data["clusters"]}
     assert first_reps <= keys
     assert {p["cluster"] for p in shown} == {p["cluster"] for p in profile.data["map"]}
+
+
+def test_top_keywords_lead_with_the_medium_by_the_profiles_own_rank():
+    """The page's top keywords and prompt follow keyword_rank (score x priority), as the
+    summary does: "3D render" held by 80 % of a board leads "blown highlights" at 100 %
+    (ordered by raw score it came 12th on real render boards and fell off the top 8)."""
+    from taste import selectors
+
+    kws = [
+        {"term": "blown highlights", "score": 1.0},
+        {"term": "3D render", "score": 0.8},
+        {"term": "limited palette", "score": 0.9},
+    ]
+    assert selectors.ranked_terms(kws) == ["3D render", "blown highlights", "limited palette"]
