@@ -25,12 +25,12 @@ from .profile import blocks_for
 # of the calibration and the weight below, so a re-fit re-indexes by itself) and
 # rebuilt lazily.
 SPACE_VERSION = 3
-# The Magenta block's weight in the search space (clustering uses the encoder's own,
-# 0.3), chosen on the tuning part of bench/realdata's real media images only
+# The Magenta block's weight in the search space (clustering uses the encoder's own),
+# chosen on the tuning part of bench/realdata's real media images only
 # (`bench/search.py --choose-weight`: the mean of same-medium precision@5 and rank-by-fit
-# MAP on tune, 0.941 at 0, 0.947 at 1.0, 0.937 at 2.0). On the validation part at 1.0:
-# precision@5 0.85, MAP 0.76 (at 2.0, the weight chosen before on figures that mixed
-# in validation images: 0.85, 0.70).
+# MAP on tune, encoder v4: 0.936 at 0, 0.941 at 1.0, 0.935 at 2.0). On the validation
+# part at 1.0: precision@5 0.86, MAP 0.76 (at 2.0, the weight chosen before on figures
+# that mixed in validation images: 0.86, 0.70).
 MAGENTA_SEARCH_WEIGHT = 1.0
 # Since space 2 the descriptor block is the taste engine's calibrated space
 # (taste.calibration, fitted on the tuning part only). On the tuning images the mean
