@@ -177,12 +177,36 @@ def _sqrtm(cov: np.ndarray) -> np.ndarray:
     return (v * np.sqrt(np.maximum(w, 1e-9))) @ v.T
 
 
-def fit_moments(source: np.ndarray, target: np.ndarray) -> Transfer:
-    """The moments model from ``source`` (N, 3) Lab samples to ``target`` (M, 3): the
-    linear Monge-Kantorovich map that carries the source's mean and covariance onto
-    the target's (a 3x3 colour matrix and an offset in CIELAB: casts, saturation, and
-    colour that follows lightness, such as teal shadows with orange highlights), then
-    an L* tone curve from TONE_QUANTILES quantiles (black and white points, contrast).
+def _images(samples: np.ndarray | Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Per-image (n, 3) float64 Lab samples: a 2-D array is one image, a 3-D array or a
+    sequence of arrays one per image."""
+    if isinstance(samples, np.ndarray) and samples.ndim == 2:
+        return [samples.astype(np.float64)]
+    return [np.asarray(s, dtype=np.float64).reshape(-1, 3) for s in samples]
+
+
+def _moments(images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over images of their mean, and of their own (within-image) covariance."""
+    mean = np.mean([x.mean(0) for x in images], axis=0)
+    cov = np.mean([np.cov(x.T) for x in images], axis=0)
+    return mean, cov
+
+
+def fit_moments(
+    source: np.ndarray | Sequence[np.ndarray], target: np.ndarray | Sequence[np.ndarray]
+) -> Transfer:
+    """The moments model from ``source`` Lab samples to ``target`` (each an (N, 3)
+    array, or per-image arrays): the linear Monge-Kantorovich map that carries the
+    source's mean and covariance onto the target's (a 3x3 colour matrix and an offset
+    in CIELAB: casts, saturation, and colour that follows lightness, such as teal
+    shadows with orange highlights), then an L* tone curve from TONE_QUANTILES
+    quantiles (black and white points, contrast).
+
+    Given per-image samples the covariance is the mean of the images' own: a grade
+    acts on every picture's spread of colours alike, while the spread *between* the
+    pictures' mean colours is mostly what they show, estimated from a dozen points.
+    (Honest tune split: ratio 0.645 against 0.654 with the pooled covariance, and a
+    board of plain photographs moves about a third less.)
 
     Twelve numbers and a coarse curve are far less able to fit a board's *subjects*
     than a free transport: on the honest tune split (prior photos disjoint from the
@@ -192,14 +216,14 @@ def fit_moments(source: np.ndarray, target: np.ndarray) -> Transfer:
     Stored as a two-step `Transfer`: the matrix is symmetric positive semi-definite,
     so it is a rotation to its eigenvectors, a linear 1-D map per axis (exact within
     LINEAR_SPAN of the mean, i.e. over all of Lab) and the rotation back."""
-    src = np.asarray(source, dtype=np.float64).reshape(-1, 3)
-    tgt = np.asarray(target, dtype=np.float64).reshape(-1, 3)
-    if len(src) < 16 or len(tgt) < 16:
-        raise ValueError("a colour transfer needs at least 16 samples on each side")
-    ms, mt = src.mean(0), tgt.mean(0)
-    root = _sqrtm(np.cov(src.T))
+    source_images, target_images = _images(source), _images(target)
+    src, tgt = np.concatenate(source_images), np.concatenate(target_images)
+    if min(len(x) for x in source_images + target_images) < 16:
+        raise ValueError("a colour transfer needs at least 16 samples per image")
+    (ms, cs), (mt, ct) = _moments(source_images), _moments(target_images)
+    root = _sqrtm(cs)
     inv = np.linalg.inv(root)
-    matrix = inv @ _sqrtm(root @ np.cov(tgt.T) @ root) @ inv
+    matrix = inv @ _sqrtm(root @ ct @ root) @ inv
     scale, rot = np.linalg.eigh((matrix + matrix.T) / 2)
     scale = np.clip(scale, 0.0, 4.0)
     fit = Transfer()
@@ -226,13 +250,17 @@ def fit_moments(source: np.ndarray, target: np.ndarray) -> Transfer:
 
 
 MODELS = ("moments+idt", "moments", "idt")
+# A fit from per-image Lab samples (the prior's photos) to per-image samples (a board's).
+Fit = Callable[[Sequence[np.ndarray], Sequence[np.ndarray]], Transfer]
 
 
-def _fitter(model: str, steps: int, seed: int) -> Callable[[np.ndarray, np.ndarray], Transfer]:
+def _fitter(model: str, steps: int, seed: int) -> Fit:
     if model == "moments":
         return fit_moments
     if model == "idt":
-        return lambda source, target: fit_transfer(source, target, steps=steps, seed=seed)
+        return lambda source, target: fit_transfer(
+            np.concatenate(_images(source)), np.concatenate(_images(target)), steps=steps, seed=seed
+        )
     raise ValueError(f"unknown grade model {model!r} (one of {', '.join(MODELS)})")
 
 
@@ -488,8 +516,7 @@ def recover_grade(
         return first
     smooth = SMOOTH_SIGMA if smooth is None else smooth
     fit = _fitter(model, steps, seed)
-    pooled = np.concatenate([np.asarray(s, np.float32).reshape(-1, 3) for s in samples])
-    transfer = fit(prior(), pooled)
+    transfer = fit(prior_images(), samples)
     raw = bake(transfer, smooth=smooth)
     if not shrink:
         return Grade(transfer=transfer, gain=np.ones((GRID,) * 3 + (2,), np.float32), smooth=smooth)
@@ -505,9 +532,6 @@ def recover_grade(
     return Grade(transfer=transfer, gain=shrink_gain(raw, noise, weight), smooth=smooth)
 
 
-Fit = Callable[[np.ndarray, np.ndarray], Transfer]
-
-
 def bootstrap_variance(
     samples: Sequence[np.ndarray], raw: np.ndarray, *, fit: Fit, smooth: float | None, seed: int
 ) -> np.ndarray:
@@ -517,8 +541,7 @@ def bootstrap_variance(
     total = np.zeros((*raw.shape[:3], 2))
     for _ in range(BOOTSTRAP_FITS):
         pick = rng.choice(len(stack), size=len(stack), replace=True)
-        target = np.concatenate([stack[i] for i in pick])
-        again = bake(fit(prior(), target), smooth=smooth)
+        again = bake(fit(prior_images(), [stack[i] for i in pick]), smooth=smooth)
         total += _power(again - raw)
     return total / BOOTSTRAP_FITS
 
@@ -542,9 +565,7 @@ def null_variance(n: int, *, fit: Fit, smooth: float | None, seed: int) -> np.nd
         rest = np.setdiff1d(np.arange(len(photos)), pick)
         # The n photos are left out of the source: a board's photos are never in the
         # prior, and fitting a set to a prior that contains it halves the apparent noise.
-        target = photos[pick].reshape(-1, 3)
-        source = photos[rest].reshape(-1, 3)
-        shift = bake(fit(source, target), smooth=smooth) - base
+        shift = bake(fit(photos[rest], photos[pick]), smooth=smooth) - base
         total += _power(shift)
     return total / NULL_FITS
 

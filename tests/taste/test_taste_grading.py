@@ -179,3 +179,21 @@ def test_a_contrast_grade_is_recovered_better_than_the_transport_alone(photos):
     default = grading.recover_grade(samples)
     assert default.others  # the moments fit and the transport, averaged
     assert ratio(default) < 0.72 < ratio(grading.recover_grade(samples, model="idt"))
+
+
+def test_pictures_that_differ_only_in_what_they_show_carry_no_colour_matrix():
+    # The same photographs with their mean colours pushed apart (a red subject here, a
+    # blue one there) but every picture's own spread of colours kept: no grade changes
+    # a spread, so the moments model, which reads each picture's own covariance, finds
+    # none; the pooled covariance would read the pictures' spread as more saturation.
+    images = grading.prior_images()[:12].astype(np.float64)
+    rng = np.random.default_rng(0)
+    offsets = rng.normal(0.0, 8.0, (len(images), 1, 3)) * np.array([0.0, 1.0, 1.0])
+    offsets -= offsets.mean(0)  # the board's mean colour is the prior's
+    fit = grading.fit_moments(images, images + offsets)
+    colours = grading.grid_lab(9).reshape(-1, 3)
+    chroma = np.hypot(*colours[:, 1:].T)
+    moved = np.hypot(*fit.apply(colours)[:, 1:].T)
+    assert np.abs(moved - chroma).mean() < 0.5
+    pooled = grading.fit_moments(images.reshape(-1, 3), (images + offsets).reshape(-1, 3))
+    assert np.abs(np.hypot(*pooled.apply(colours)[:, 1:].T) - chroma).mean() > 2.0
