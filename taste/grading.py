@@ -17,6 +17,14 @@ the fitted sequence can be replayed on any colour: we replay it on the nodes of 
 sRGB grid, smooth the displacement over the grid (no banding, no noise from finite
 samples) and keep that table, the *grade*: Lab output at each RGB node.
 
+A free transport also fits what a dozen pictures *show* (on an honest tune split,
+prior photos disjoint from the board, the shrunk IDT alone is worse than doing nothing
+on a third of the LUTs). So the grade is the mean of two estimates, each shrunk by its
+own noise (`recover_grade`): the IDT, and a *moments* model (`fit_moments`): a colour
+matrix and offset in Lab that carry the prior's centre and within-picture covariance
+onto the board's, then an L* tone curve; few parameters, read from statistics a grade
+moves and subjects barely do.
+
 Pure numpy + Pillow + scipy, no Django.
 """
 
@@ -442,7 +450,7 @@ class ProfileGrade:
     clusters: dict[int, Grade] = field(default_factory=dict)
     images: list[tuple[str, Grade]] = field(default_factory=list)
     grain: float = 0.0
-    method: str = "moments-lab"  # "idt-lab" for profiles analysed before the moments model
+    method: str = "moments+idt-lab"  # "idt-lab": profiles analysed before the moments model
 
     def for_cluster(self, cluster: int | None) -> Grade:
         if cluster is not None and cluster in self.clusters:
