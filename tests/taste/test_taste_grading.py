@@ -143,3 +143,57 @@ def test_export_strength_zero_is_identity_and_full_is_the_default(photos):
     assert np.abs(full - ident).mean() > 1.5 * np.abs(half - ident).mean()
     with pytest.raises(ValueError, match="strength"):
         exports.grade_rgb_lut(table, strength=1.5)
+
+
+def test_the_moments_model_carries_a_colour_matrix_and_tone_curve_exactly():
+    # A symmetric 3x3 colour matrix (contrast, less chroma, b* that follows L*: warm
+    # highlights and cool shadows) and an offset (a cast) in Lab: the linear
+    # Monge-Kantorovich map that the moments fit finds is exactly that matrix, and its
+    # stored form (rotation, linear 1-D maps, tone quantiles) survives the document.
+    source = grading.prior()
+    matrix = np.array([[1.1, 0.02, 0.12], [0.02, 0.7, 0.05], [0.12, 0.05, 0.8]])
+    target = source @ matrix.T + np.array([3.0, 4.0, -6.0])
+    fit = grading.fit_moments(source, target)
+    colours = grading.grid_lab(9).reshape(-1, 3)
+    want = colours @ matrix.T + np.array([3.0, 4.0, -6.0])
+    assert np.abs(fit.apply(colours) - want).max() < 0.05
+    stored = grading.Grade(fit, np.ones((grading.GRID,) * 3 + (2,), np.float32), smooth=0.0)
+    back = grading.Grade.from_dict(stored.to_dict())
+    assert np.abs(back.table(17) - stored.table(17)).max() < 0.1
+
+
+def test_a_contrast_grade_is_recovered_better_than_the_transport_alone(photos):
+    # Blender's very-high-contrast look is a tone curve: a board's pooled moments carry
+    # it; a free transport spends its capacity on the board's subjects too.
+    lut = _lut("lut/v-blender_very_high_contrast.cube")
+    board, held = photos[:10], photos[10:]
+    samples = [grading.lab_samples(_img(rd.apply_lut(lut, a)), seed=i) for i, a in enumerate(board)]
+    truth = [rd.apply_lut(lut, h) for h in held]
+    untouched = np.mean([_de(h, t) for h, t in zip(held, truth, strict=True)])
+
+    def ratio(grade: grading.Grade) -> float:
+        cube = grading.rgb_table(grade.table(33))
+        error = [_de(rd.apply_lut(cube, h), t) for h, t in zip(held, truth, strict=True)]
+        return float(np.mean(error) / untouched)
+
+    default = grading.recover_grade(samples)
+    assert default.others  # the moments fit and the transport, averaged
+    assert ratio(default) < 0.72 < ratio(grading.recover_grade(samples, model="idt"))
+
+
+def test_pictures_that_differ_only_in_what_they_show_carry_no_colour_matrix():
+    # The same photographs with their mean colours pushed apart (a red subject here, a
+    # blue one there) but every picture's own spread of colours kept: no grade changes
+    # a spread, so the moments model, which reads each picture's own covariance, finds
+    # none; the pooled covariance would read the pictures' spread as more saturation.
+    images = grading.prior_images()[:12].astype(np.float64)
+    rng = np.random.default_rng(0)
+    offsets = rng.normal(0.0, 8.0, (len(images), 1, 3)) * np.array([0.0, 1.0, 1.0])
+    offsets -= offsets.mean(0)  # the board's mean colour is the prior's
+    fit = grading.fit_moments(images, images + offsets)
+    colours = grading.grid_lab(9).reshape(-1, 3)
+    chroma = np.hypot(*colours[:, 1:].T)
+    moved = np.hypot(*fit.apply(colours)[:, 1:].T)
+    assert np.abs(moved - chroma).mean() < 0.5
+    pooled = grading.fit_moments(images.reshape(-1, 3), (images + offsets).reshape(-1, 3))
+    assert np.abs(np.hypot(*pooled.apply(colours)[:, 1:].T) - chroma).mean() > 2.0
