@@ -140,6 +140,7 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--fresh", action="store_true", help="refill the board")
     parser.add_argument("--warm-runs", type=int, default=2)
+    parser.add_argument("--no-cold", action="store_true", help="only the warm runs")
     parser.add_argument("--child", choices=["cold", "warm"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     var = ROOT / "var" / "bench" / f"board-{args.images}"
@@ -162,7 +163,7 @@ def main() -> None:
 
     setup()
     fill(args.images)
-    for phase in ["cold"] + ["warm"] * args.warm_runs:
+    for phase in ([] if args.no_cold else ["cold"]) + ["warm"] * args.warm_runs:
         out = subprocess.run(
             [sys.executable, __file__, "--images", str(args.images), "--child", phase],
             check=True,
