@@ -4,6 +4,7 @@ why, outputs keep the picture, show what the taste added, and batches vary."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -25,10 +26,28 @@ def _pixels(output) -> np.ndarray:
         return np.asarray(Image.open(fh).convert("RGB"), dtype=np.float32)
 
 
-def test_auto_grades_a_photographic_board_and_says_why(make_generation, content):
-    generation = make_generation(backend="auto", cohesion=1.0, count=1)
+@contextmanager
+def _medium(profile, medium: str):
+    """The profile as if its board had been measured as ``medium`` (restored after).
+    Which medium a board is measured as is the taste engine's job, tested on real images
+    (tests/taste); the board here is rendered looks, which it reads as part painting."""
+    original = profile.data
+    TasteProfile.objects.filter(pk=profile.pk).update(data={**original, "medium": medium})
+    profile.refresh_from_db()
+    profile.__dict__.pop("document", None)  # the typed document is cached per instance
+    try:
+        yield
+    finally:
+        TasteProfile.objects.filter(pk=profile.pk).update(data=original)
+        profile.refresh_from_db()
+        profile.__dict__.pop("document", None)
+
+
+def test_auto_grades_a_photographic_board_and_says_why(make_generation, content, profile):
+    with _medium(profile, "photograph"):
+        generation = make_generation(backend="auto", cohesion=1.0, count=1)
     assert generation.backend == Backend.GRADE
-    assert generation.backend_reason.startswith("auto: the profile's medium is")
+    assert generation.backend_reason.startswith("auto: the profile's medium is photograph")
     done = rendering.generation_run(generation_id=generation.pk)
     output = done.outputs.get()
     assert (output.width, output.height) == (content.width, content.height)
@@ -37,18 +56,10 @@ def test_auto_grades_a_photographic_board_and_says_why(make_generation, content)
 
 
 def test_auto_stylizes_a_painted_board(make_generation, profile):
-    data = {**profile.data, "medium": "digital painting"}
-    TasteProfile.objects.filter(pk=profile.pk).update(data=data)
-    profile.refresh_from_db()
-    profile.__dict__.pop("document", None)  # the typed document is cached per instance
-    try:
+    with _medium(profile, "digital painting"):
         generation = make_generation(backend="auto", count=1)
-        assert generation.backend == Backend.STYLIZE
-        assert "digital painting" in generation.backend_reason
-    finally:
-        TasteProfile.objects.filter(pk=profile.pk).update(data={**data, "medium": ""})
-        profile.refresh_from_db()
-        profile.__dict__.pop("document", None)
+    assert generation.backend == Backend.STYLIZE
+    assert "digital painting" in generation.backend_reason
 
 
 def test_strength_zero_returns_the_picture(make_generation, content):
@@ -71,8 +82,12 @@ def test_a_diverse_grade_batch_differs_and_the_sliders_are_recorded(make_generat
     assert min(np.abs(shots[i] - shots[j]).mean() for i in range(3) for j in range(i + 1, 3)) > 1.0
 
 
-def test_the_page_says_which_backend_ran_and_what_the_taste_added(client, carol, make_generation):
-    done = rendering.generation_run(generation_id=make_generation(backend="auto", count=1).pk)
+def test_the_page_says_which_backend_ran_and_what_the_taste_added(
+    client, carol, make_generation, profile
+):
+    with _medium(profile, "photograph"):
+        generation = make_generation(backend="auto", count=1)
+    done = rendering.generation_run(generation_id=generation.pk)
     client.force_login(carol)
     page = client.get(done.get_absolute_url()).content.decode()
     assert "Why Grade: auto: the profile" in page
