@@ -221,12 +221,30 @@ def profile_steer_by_code(request: HttpRequest) -> HttpResponse:
     return _steer(request, profile)
 
 
+def _image_key_by_name(profile: TasteProfile, name: str) -> str:
+    """The image of this version with that file name (as the board shows it), or ""."""
+    name = name.strip()
+    if not name:
+        return ""
+    keys = [k for k, v in profile.images.items() if v["name"] == name] or [
+        k for k, v in profile.images.items() if v["name"].casefold() == name.casefold()
+    ]
+    if not keys:
+        raise ValidationError(f"No image of this version is named “{name[:100]}”.")
+    if len(keys) > 1:
+        raise ValidationError(
+            f"{len(keys)} images are named “{name[:100]}”: weight one from its own page."
+        )
+    return keys[0]
+
+
 def _steer(request: HttpRequest, profile: TasteProfile) -> HttpResponse:
     p = request.POST
     try:
         kwargs: dict = {}
-        if p.get("image"):
-            kwargs["weights"] = {p["image"]: _float(p.get("weight"), 1.0, -2.0, 2.0)}
+        key = p.get("image") or _image_key_by_name(profile, p.get("image_name", ""))
+        if key:
+            kwargs["weights"] = {key: _float(p.get("weight"), 1.0, -2.0, 2.0)}
         if _int(p.get("negative_image")):
             kwargs["negative_images"] = [
                 access.image_by_id_for_user(request.user, _int(p["negative_image"]))

@@ -80,6 +80,11 @@ def _eta(started, percent: int) -> int | None:
     return round(elapsed * (100 - percent) / percent)
 
 
+# Boards with more images than this steer an image by typing its file name: a <select>
+# of 10,000 names is 580 KB of page and unusable on a phone.
+STEER_SELECT_MAX = 300
+
+
 @login_required
 @require_GET
 def profile_detail(request: HttpRequest, board_id: int, version: int) -> HttpResponse:
@@ -96,9 +101,10 @@ def profile_detail(request: HttpRequest, board_id: int, version: int) -> HttpRes
             "active": selectors.active_analysis(board),
             "steering": steering_of(profile),
             "vocabulary": load_vocabulary().names,
-            "image_names": sorted(
-                ((k, v["name"]) for k, v in profile.images.items()), key=lambda kv: kv[1]
-            ),
+            "steer_by_name": len(profile.images) > STEER_SELECT_MAX,
+            "image_names": []
+            if len(profile.images) > STEER_SELECT_MAX
+            else sorted(((k, v["name"]) for k, v in profile.images.items()), key=lambda kv: kv[1]),
             "steer_boards": (
                 Board.objects.filter(
                     team__memberships__user_id=request.user.pk, archived_at__isnull=True

@@ -169,3 +169,24 @@ def test_steer_a_taste_away_from_a_search_result(client, library, alice, carol, 
         {"profile": library.profile.code, "negative_image": library.paintings[0].pk},
     )
     assert r.status_code == 404
+
+
+def test_a_large_board_steers_an_image_by_its_file_name(client, library, alice, monkeypatch):
+    """Over STEER_SELECT_MAX images (shrunk here) the form asks for the file name
+    instead of listing every image; a wrong or ambiguous name is refused with why."""
+    from taste import views
+
+    monkeypatch.setattr(views, "STEER_SELECT_MAX", 2)
+    profile = library.profile
+    client.force_login(alice)
+    page = client.get(reverse("profile_detail", args=[library.board.pk, profile.version]))
+    html = page.content.decode()
+    assert 'name="image_name"' in html and '<select name="image">' not in html
+    url = reverse("profile_steer", args=[library.board.pk, profile.version])
+    key, info = next(iter(profile.images.items()))
+    r = client.post(url, {"image_name": "no-such-file.png", "weight": "1"}, follow=True)
+    assert "No image of this version is named" in _names(r)
+    assert TasteProfile.objects.filter(board=library.board).count() == 1
+    r = client.post(url, {"image_name": info["name"].upper(), "weight": "2"}, follow=True)
+    steered = TasteProfile.objects.get(board=library.board, version=2)
+    assert steered.data["extra"]["steering"]["weights"] == {key: 2.0}
