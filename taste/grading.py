@@ -45,18 +45,8 @@ from PIL import Image, ImageFilter
 from scipy.ndimage import gaussian_filter, zoom
 from skimage.color import lab2rgb, rgb2lab
 
-from .grade_models import (  # noqa: F401 (Transfer, fit_transfer, fit_moments: public here too)
-    IDT_STEPS,
-    LINEAR_SPAN,
-    MODELS,
-    QUANTILES,
-    TONE_QUANTILES,
-    Fit,
-    Transfer,
-    _fitter,
-    fit_moments,
-    fit_transfer,
-)
+from .grade_models import IDT_STEPS, Fit, Transfer, _fitter
+from .grade_models import fit_moments as fit_moments  # public here too (the tests' entry)
 
 GRID = 17  # nodes per axis of a stored grade (smooth maps need no more; 33 for export)
 SAMPLE_SIDE = 128  # images are sampled at this long side (colour, not detail)
@@ -65,12 +55,10 @@ MAX_IMAGES = 96  # pooled images per fit: enough for stable quantiles, bounded t
 SMOOTH_SIGMA = 1.5  # grid cells (of 17); no banding, and less content noise
 NULL_FITS = 3  # fits to ungraded prior subsets that measure a board size's noise
 BOOTSTRAP_FITS, MIN_BOOTSTRAP = 4, 4  # resamples of the board's own images (>= 4 images)
-NULL_WEIGHT = (
-    8.0  # the IDT's; honest tune split, 21-photo boards: ratio 0.94 at 2, 0.82 at 4, 0.76 at 8
-)
-MOMENTS_NULL_WEIGHT = (
-    16.0  # the moments model's (honest tune split: 0.740 at 4, 0.662 at 8, 0.654 at 16)
-)
+# Shrink weights. The IDT's: honest tune split, 21-photo boards: ratio 0.94 at 2, 0.82 at
+# 4, 0.76 at 8. The moments model's: 0.740 at 4, 0.662 at 8, 0.654 at 16.
+NULL_WEIGHT = 8.0
+MOMENTS_NULL_WEIGHT = 16.0
 IMAGE_GRADES = 8  # per-image grades kept for diverse batches
 IMAGE_STEPS, IMAGE_SMOOTH = 3, 1.5  # their fit: lower capacity (see profile_grade)
 IMAGE_MODEL = "idt"  # unshrunk one-picture fits: diverse batches want their variety
