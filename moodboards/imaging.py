@@ -228,7 +228,7 @@ def _for_hashing(image: Image.Image, orientation: int | None) -> Image.Image:
 
 
 def phash_distance(a: str, b: str) -> int:
-    return bin(int(a, 16) ^ int(b, 16)).count("1")
+    return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
 def _flatten(image: Image.Image) -> Image.Image:

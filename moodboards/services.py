@@ -328,11 +328,10 @@ def _find_duplicate(board: Board, info: imaging.InspectedImage) -> BoardImage | 
         return None
     # Hamming distances over bare (id, hash) tuples: building a model instance per row
     # made the 10,000th upload to a board cost ~1 s; tuples cost ~10 ms.
-    target = int(info.phash, 16)
     for pk, phash in (
         board.images.exclude(phash="").values_list("id", "phash").iterator(chunk_size=5000)
     ):
-        if (int(phash, 16) ^ target).bit_count() <= limit:
+        if imaging.phash_distance(phash, info.phash) <= limit:
             return board.images.get(pk=pk)
     return None
 
