@@ -21,6 +21,7 @@ from django.db.models import QuerySet
 from moodboards.access import User
 from moodboards.models import Board, BoardImage, ImageStatus
 
+from .clustering import nearest_rows
 from .descriptors import Descriptors
 from .document import TasteProfileData
 from .encoders import DEFAULT_ENCODER_ID
@@ -52,8 +53,8 @@ class SearchError(ValidationError):
 class Hit:
     image: BoardImage
     score: float  # 0-1 similarity (or fit)
-    agree_: list[str] | None = field(default=None, repr=False)
-    disagree_: list[str] | None = field(default=None, repr=False)
+    agree_: list[str] = field(default_factory=list, repr=False)
+    disagree_: list[str] = field(default_factory=list, repr=False)
     sub_style: int | None = None  # the profile sub-style an image fits best
     # Computes (agree, disagree) on first use: ranking a 10,000-image board explains only
     # the hits a page or the API shows (explaining all of them took seconds).
@@ -62,22 +63,21 @@ class Hit:
     )
 
     def _explain(self) -> None:
-        if self.agree_ is None or self.disagree_ is None:
-            agree, disagree = self.why() if self.why is not None else ([], [])
-            self.agree_ = self.agree_ if self.agree_ is not None else agree
-            self.disagree_ = self.disagree_ if self.disagree_ is not None else disagree
+        if self.why is not None:
+            self.agree_, self.disagree_ = self.why()
+            self.why = None
 
     @property
     def agree(self) -> list[str]:
         """The profile's measured keywords this image agrees with."""
         self._explain()
-        return self.agree_ or []
+        return self.agree_
 
     @property
     def disagree(self) -> list[str]:
         """The profile's measured keywords this image disagrees with."""
         self._explain()
-        return self.disagree_ or []
+        return self.disagree_
 
 
 def visible_images(user: User) -> QuerySet[BoardImage]:
@@ -262,19 +262,18 @@ def _mean_nearest(vectors: np.ndarray, members: np.ndarray) -> np.ndarray:
 
     In chunks, so ranking a 10,000-image board against a 3,000-image sub-style never
     holds their full (n, m, d) difference array (that took 23 GB): candidates come
-    from the dot-product form of the distances, in float64, and the nearest few are
-    measured exactly, so the self-match test (distance < 1e-6) stays exact."""
+    from taste.clustering.nearest_rows (the dot-product form of the distances, in
+    float64), and the nearest few are measured exactly, so the self-match test
+    (distance < 1e-6) stays exact."""
     m = len(members)
     k = min(FIT_NEIGHBOURS, max(m - 1, 1))
     take = min(m, k + 4)  # a few spares for self-matches (an image on the board twice)
     members64 = members.astype(np.float64)
-    m2 = (members64**2).sum(1)
     out = np.empty(len(vectors))
     for start in range(0, len(vectors), FIT_CHUNK):
         v = vectors[start : start + FIT_CHUNK].astype(np.float64)
         if take < m:
-            d2 = (v**2).sum(1)[:, None] + m2[None, :] - 2.0 * (v @ members64.T)
-            cand = np.argpartition(d2, take - 1, axis=1)[:, :take]
+            cand = nearest_rows(v, members64, k=take)
         else:
             cand = np.broadcast_to(np.arange(m), (len(v), m))
         d = np.linalg.norm(v[:, None, :] - members64[cand], axis=2)
