@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 from django.urls import reverse
 
 from moodboards.models import Board, ImageStatus
 
+from .document import Keyword
 from .exports import export_type, sub_style_of
+from .keywords import keyword_rank
 from .models import Analysis, TasteProfile
 from .vocabulary import FACETS, load_vocabulary
 
@@ -92,15 +95,12 @@ def palette_segments(palette: list[dict]) -> list[dict]:
     return out
 
 
-def ranked_terms(keywords: list[dict]) -> list[str]:
-    """Keyword terms best first by the profile's own rank (score x the term's priority,
+def ranked_terms(keywords: Sequence[Keyword]) -> list[str]:
+    """Keyword terms best first by the profile's own rank (taste.keywords.keyword_rank,
     as the summary orders them): the medium a board is made in leads (priority 1.4)
     rather than sitting behind tone terms that every photo-like board carries."""
-    priority = {t.term: t.priority for t in load_vocabulary().terms}
-    return [
-        k["term"]
-        for k in sorted(keywords, key=lambda k: -k["score"] * priority.get(k["term"], 1.0))
-    ]
+    vocab = load_vocabulary()
+    return [k.term for k in sorted(keywords, key=lambda k: -keyword_rank(k, vocab))]
 
 
 # The page draws at most this many map points: a 560 px plot holds no more that can be
@@ -164,7 +164,7 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
         }
         for p in map_points_shown(data)
     ]
-    ranked = ranked_terms(data["keywords"])
+    ranked = ranked_terms(profile.document.keywords)
     positive = ", ".join(ranked)
     negative = ", ".join(a["term"] for a in data["avoids"])
     return {

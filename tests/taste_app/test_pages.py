@@ -159,10 +159,10 @@ def test_top_keywords_lead_with_the_medium_by_the_profiles_own_rank():
     summary does: "3D render" held by 80 % of a board leads "blown highlights" at 100 %
     (ordered by raw score it came 12th on real render boards and fell off the top 8)."""
     from taste import selectors
+    from taste.document import Keyword
 
     kws = [
-        {"term": "blown highlights", "score": 1.0},
-        {"term": "3D render", "score": 0.8},
-        {"term": "limited palette", "score": 0.9},
+        Keyword(term=t, facet="tone", score=s, source="descriptors", evidence=[])
+        for t, s in [("blown highlights", 1.0), ("3D render", 0.8), ("limited palette", 0.9)]
     ]
     assert selectors.ranked_terms(kws) == ["3D render", "blown highlights", "limited palette"]
