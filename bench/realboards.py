@@ -201,8 +201,8 @@ def board_keywords(data: RealSet, idx: np.ndarray) -> list[str]:
     columns = descriptor_columns(descs)
     inliers = np.arange(len(idx))
     keys = [str(i) for i in idx]
-    scored = score_terms(load_vocabulary(), columns, inliers)
     vocab = load_vocabulary()
+    scored = score_terms(vocab, columns, inliers)
     kws = pick_keywords(scored, columns, inliers, keys, per_facet=KEYWORDS_PER_FACET)
     return [k.term for k in sorted(kws, key=lambda k: -keyword_rank(k, vocab))]
 

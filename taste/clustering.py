@@ -177,7 +177,7 @@ def _ward_top_down(
     return raw
 
 
-def spread_sample(n: int, size: int, seed: int = 0) -> np.ndarray:
+def sample_rows(n: int, size: int, seed: int = 0) -> np.ndarray:
     """Indices of at most `size` of n images, sorted: all of them on a board that small,
     else a seeded random draw (deterministic; a stride could alias with a board whose
     uploads alternate between looks)."""
@@ -264,7 +264,7 @@ def cluster_embeddings(
         return ClusterResult(np.zeros(n, dtype=int), features, "trivial")
 
     min_size = _min_group(n)
-    sample = spread_sample(n, TREE_SAMPLE)
+    sample = sample_rows(n, TREE_SAMPLE)
     if absolute:
         tested = split_height * math.sqrt(max(1.0, len(sample) / CALIBRATED_BOARD))
         raw = _ward_top_down(features[sample], tested, min_separation, MAX_CLUSTERS)
@@ -390,7 +390,7 @@ def project_2d(features: np.ndarray) -> np.ndarray:
         i = np.arange(n)
         radius = spacing * 0.6 * np.sqrt(i + 0.5)
         return 0.5 + np.stack([radius * np.cos(golden * i), radius * np.sin(golden * i)], 1)
-    landmarks = spread_sample(n, MAP_LANDMARKS)
+    landmarks = sample_rows(n, MAP_LANDMARKS)
     coords = _compressed_mds(centred[landmarks])
     if len(landmarks) < n:
         coords = _place_among(centred, centred[landmarks], coords)

@@ -51,6 +51,7 @@ PALETTE_MIN, PALETTE_MAX = 5, 8
 PALETTE_MERGE_DE = 6.0  # CIEDE2000 below which two palette colours read as one
 
 ProgressFn = Callable[[str, int, int], None]
+BUILD_STEPS = 5  # progress steps of build_profile (clustering ... summary)
 
 
 @dataclass
@@ -177,7 +178,7 @@ def _build_profile(
     descriptors = [it.descriptors for it in items]
     n = len(items)
     vocab = load_vocabulary()
-    total_steps = 5
+    total_steps = BUILD_STEPS
 
     def report(stage: str, step: int) -> None:
         if progress is not None:

@@ -21,7 +21,7 @@ from moodboards.models import Board, BoardImage, ImageStatus
 from .descriptors import Descriptors
 from .encoders import DEFAULT_ENCODER_ID, MagentaDescriptorEncoder, OpenClipEncoder, get_encoder
 from .models import Analysis, AnalysisStatus, ImageEmbedding, TasteProfile
-from .profile import PROFILE_VERSION, ProfileInput, build_profile
+from .profile import BUILD_STEPS, PROFILE_VERSION, ProfileInput, build_profile
 
 log = logging.getLogger(__name__)
 
@@ -327,19 +327,17 @@ def analysis_run(*, analysis_id: int) -> Analysis | None:
                 if analysis.encoder_id == DEFAULT_ENCODER_ID
                 else get_encoder(analysis.encoder_id)
             )
-            steps = [0]
 
             def describing(stage: str, done: int, total: int) -> None:
                 # One more step after the description: recovering the grade (seconds on
                 # any board), so the bar does not sit at 100 % meanwhile.
-                steps[0] = total
                 if stage != "done":
                     progress(stage, done, total + 1)
 
             document = build_profile(
                 items, encoder_id=analysis.encoder_id, clip=clip, progress=describing
             )
-            progress("grade", steps[0], steps[0] + 1)
+            progress("grade", BUILD_STEPS, BUILD_STEPS + 1)
             bake_grade(document, used, items, warnings)
             data = document.to_dict()
             existing = _save_profile(analysis, used, fingerprint, data, warnings)

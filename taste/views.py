@@ -91,6 +91,7 @@ def profile_detail(request: HttpRequest, board_id: int, version: int) -> HttpRes
     profile, role = profile_for_user(request.user, board_id, version)
     board = profile.board
     ctx = selectors.profile_page_context(profile, selectors.thumb_urls(profile))
+    steer_by_name = len(profile.images) > STEER_SELECT_MAX
     ctx.update(
         {
             "board": board,
@@ -101,9 +102,9 @@ def profile_detail(request: HttpRequest, board_id: int, version: int) -> HttpRes
             "active": selectors.active_analysis(board),
             "steering": steering_of(profile),
             "vocabulary": load_vocabulary().names,
-            "steer_by_name": len(profile.images) > STEER_SELECT_MAX,
+            "steer_by_name": steer_by_name,
             "image_names": []
-            if len(profile.images) > STEER_SELECT_MAX
+            if steer_by_name
             else sorted(((k, v["name"]) for k, v in profile.images.items()), key=lambda kv: kv[1]),
             "steer_boards": (
                 Board.objects.filter(
