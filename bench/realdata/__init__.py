@@ -394,6 +394,39 @@ def _ocio_look_curve(curve: str, inverse_base: str, n: int = 4096) -> np.ndarray
     return np.clip(np.interp(y, b[order], bx[order]), 0.0, 1.0)
 
 
+PILGRAM_NODES = 52  # 255 = 51 x 5: every node of the identity image is an exact 8-bit value
+
+
+def _pilgram_lut(path: str, name: str) -> Lut:
+    """A pilgram (CSSgram) filter baked into a 52³ table by filtering an identity image.
+
+    pilgram is code, not data: it is imported from the unpacked wheel (``path`` is its
+    module file) for as long as the bake takes. Only filters that act on each pixel alone
+    are listed in the manifest (a vignette or gradient overlay is not a LUT); the bake
+    checks that again by filtering the identity image in reverse order."""
+    import importlib
+    import sys
+
+    root = str(Path(path).resolve().parents[1])
+    sys.path.insert(0, root)
+    try:
+        module = importlib.import_module("pilgram")
+    finally:
+        sys.path.remove(root)
+    filt = getattr(module, name)
+    n = PILGRAM_NODES
+    axis = np.arange(n, dtype=np.uint8) * np.uint8(255 // (n - 1))
+    r, g, b = np.meshgrid(axis, axis, axis, indexing="ij")
+    ident = np.stack([r, g, b], -1).reshape(n * n, n, 3)
+    out = np.asarray(filt(Image.fromarray(ident, "RGB")).convert("RGB"))
+    flipped = Image.fromarray(np.ascontiguousarray(ident[::-1, ::-1]), "RGB")
+    back = np.asarray(filt(flipped).convert("RGB"))[::-1, ::-1]
+    if not np.array_equal(out, back):
+        raise ValueError(f"pilgram.{name} is not a per-pixel colour filter: it is not a LUT")
+    table = out.reshape(n, n, n, 3).astype(np.float32) / 255.0
+    return Lut(table, name=name)
+
+
 def read_lut(item: Item, size: int = 33) -> Lut:
     """Read a LUT item into a 3-D table in [0, 1] (domain recorded).
     1-D looks are expanded to a ``size``^3 table."""
@@ -401,6 +434,10 @@ def read_lut(item: Item, size: int = 33) -> Lut:
         raise ValueError(f"{item.id} is not a LUT")
     _need(item)
     ops = {op.get("op"): op for op in item.preprocess}
+    if "pilgram" in ops:
+        lut = _pilgram_lut(item.path, ops["pilgram"]["filter"])
+        lut.name = item.label
+        return lut
     if "ocio_look" in ops:
         op = ops["ocio_look"]
         curve = _ocio_look_curve(item.path, op["inverse_base"])

@@ -47,6 +47,7 @@ PYPI_PKGS=(
   "mahotas-1.4.19:mahotas==1.4.19"
   "matplotlib-3.11.2:matplotlib==3.11.2"
   "pywavelets-1.9.0:pywavelets==1.9.0"
+  "pilgram-2.0.0:pilgram==2.0.0"
   "pyxel-2.9.9:pyxel==2.9.9"
   "scikit_image-0.26.0:scikit-image==0.26.0"
   "scikit_learn-1.9.1:scikit-learn==1.9.1"
