@@ -2,6 +2,7 @@
 
     nice -n 10 .venv/bin/python bench/grade.py [--split validation|tune|both] [--quick]
     .venv/bin/python bench/grade.py prior      # rebuild taste/data/grade_prior.npz
+    .venv/bin/python bench/grade.py sweep      # shrink weights and models, on tune
 
 Protocol, per LUT of a split (bench/realdata; the shipped prior is built from *tune*
 photos only). Validation: the prior is the shipped one; the validation photos are
@@ -39,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import bench.realdata as rd
 from taste import grading
+from taste.grade_models import _fitter
 
 SIDE = 384  # evaluation resolution: colour statistics, not detail
 PRIOR_SAMPLES = 512  # per tune photo
@@ -197,11 +199,13 @@ def _stylized(content: Image.Image, board: list[Image.Image]) -> Image.Image:
     return stylize(content, style, strength=1.0)
 
 
-def run(split: str, quick: bool, style: bool) -> None:
+def split_photos(split: str, side: int = SIDE) -> tuple[list[rd.Item], list[np.ndarray]]:
+    """The split's LUTs and photos, under the protocol of the module docstring (on tune,
+    this process's prior becomes every third shipped photo and those photos leave)."""
     items = rd.photos(split)
     luts = rd.luts(split)
     rd.require(items + luts)
-    photos = [_arr(rd.open_image(p, max_side=SIDE)) for p in items]
+    photos = [_arr(rd.open_image(p, max_side=side)) for p in items]
     if split == "tune":
         # Prior, board and held-out photos disjoint (see the docstring).
         shipped = grading.prior_images()
@@ -209,6 +213,71 @@ def run(split: str, quick: bool, style: bool) -> None:
         own = shipped[0::3]
         grading.prior_images = lambda: own  # this process only: the tune protocol
         photos = [p for i, p in enumerate(photos) if i % 3 != 0]
+    return luts, photos
+
+
+SWEEP_WEIGHTS = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+
+
+def _sweep_lut(item: rd.Item, photos: list[np.ndarray]) -> dict[str, float]:
+    """One LUT's recovery ratio (.cube) per model, noise estimate and shrink weight. The
+    fits and their noise are computed once; only the Wiener gain changes with a weight."""
+    lut = rd.read_lut(item)
+    board_src, held = photos[0::2], photos[1::2]
+    board = [_img(rd.apply_lut(lut, p)) for p in board_src]
+    truth = [rd.apply_lut(lut, h) for h in held]
+    base = np.mean([delta_e(h, t) for h, t in zip(held, truth, strict=True)])
+    samples = [grading.lab_samples(b, seed=i) for i, b in enumerate(board)]
+    parts = {}
+    for model in ("moments", "idt"):
+        fit = _fitter(model, grading.IDT_STEPS, 0)
+        transfer = fit(grading.prior_images(), samples)
+        raw = grading.bake(transfer)
+        null = grading.null_variance(len(samples), fit=fit, smooth=None, seed=0)
+        boot = grading.bootstrap_variance(samples, raw, fit=fit, smooth=None, seed=0)
+        noises = {"geo": np.sqrt(null * boot), "null": null, "boot": boot}
+        parts[model] = (transfer, raw, noises)
+
+    def grade_of(model: str, weight: float, noise: str = "geo") -> grading.Grade:
+        transfer, raw, noises = parts[model]
+        return grading.Grade(transfer, grading.shrink_gain(raw, noises[noise], weight))
+
+    def ratio(g: grading.Grade) -> float:
+        cube = grading.rgb_table(g.table(33))
+        rec = [delta_e(rd.apply_lut(cube, h), t) for h, t in zip(held, truth, strict=True)]
+        return float(np.mean(rec) / max(base, 1e-6))
+
+    out = {}
+    for noise in ("geo", "null", "boot"):  # geo: the geometric mean that recover_grade uses
+        for w in SWEEP_WEIGHTS:
+            out[f"moments {noise} w{w:g}"] = ratio(grade_of("moments", w, noise))
+    for w in SWEEP_WEIGHTS[2:]:
+        out[f"idt geo w{w:g}"] = ratio(grade_of("idt", w))
+        mean = grade_of("moments", grading.MOMENTS_NULL_WEIGHT)
+        mean.others.append(grade_of("idt", w))
+        out[f"mean m{grading.MOMENTS_NULL_WEIGHT:g} i{w:g}"] = ratio(mean)
+    return out
+
+
+def sweep(split: str) -> None:
+    """Recovery ratio (.cube only) for each model and shrink weight, at 192 px: how the
+    defaults of taste.grading were chosen. Run it on tune; never choose on validation."""
+    luts, photos = split_photos(split, side=192)
+    rows: dict[str, list[float]] = {}
+    for item in luts:
+        got = _sweep_lut(item, photos)
+        for name, value in got.items():
+            rows.setdefault(name, []).append(value)
+        line = " ".join(f"{got[f'moments geo w{w:g}']:.2f}" for w in SWEEP_WEIGHTS)
+        print(f"  {item.id:<40} moments geo by weight: {line}", flush=True)
+    print(f"\n== sweep on {split}: recovery ratio over {len(luts)} LUTs ==")
+    for name, vals in sorted(rows.items(), key=lambda kv: np.mean(kv[1])):
+        v = np.array(vals)
+        print(f"  {name:<18} mean {v.mean():.3f}  worst {v.max():.3f}  over 1: {(v > 1).sum()}")
+
+
+def run(split: str, quick: bool, style: bool) -> None:
+    luts, photos = split_photos(split)
     if quick:
         photos = photos[:12]
     print(f"\n== {split}: {len(luts)} LUTs, {len(photos)} photos "
@@ -248,7 +317,7 @@ def run(split: str, quick: bool, style: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", nargs="?", default="bench", choices=["bench", "prior"])
+    parser.add_argument("command", nargs="?", default="bench", choices=["bench", "prior", "sweep"])
     parser.add_argument("--split", default="both", choices=["validation", "tune", "both"])
     parser.add_argument("--quick", action="store_true", help="12 photos per split")
     parser.add_argument(
@@ -257,6 +326,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "prior":
         build_prior()
+        return
+    if args.command == "sweep":
+        sweep("tune" if args.split == "both" else args.split)
         return
     for split in ("tune", "validation") if args.split == "both" else (args.split,):
         run(split, args.quick, style=not args.no_stylize)

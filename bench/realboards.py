@@ -9,7 +9,8 @@ Cases, per split, with fixed seeds:
 * ``1-medium``: 12 images of one medium (2 per medium): the medium must be named;
 * ``outlier``: 11 images of one medium and 1 of another: one sub-style, the odd image
   flagged as an outlier (scores 1 or 0);
-* ``2-grade``: every pair of real LUTs applied to the *same* 12 photographs, so that
+* ``2-grade``: every pair of real LUTs (at most MAX_GRADE_PAIRS, a seeded sample)
+  applied to the *same* 12 photographs, so that
   grouping by subject scores ~0;
 * ``4-grade``: 8 random 4-LUT mixes on the same 8 photographs;
 * ``1-grade``: one LUT on 12 photographs (2 per LUT): must stay one sub-style.
@@ -41,6 +42,7 @@ from taste.calibration import MEDIUM_TERMS, Calibration  # noqa: E402
 from taste.encoders import DEFAULT_ENCODER_ID, MagentaDescriptorEncoder  # noqa: E402
 
 CACHE = ROOT / "var" / "bench"
+MAX_GRADE_PAIRS = 120  # 2-grade boards per split (validation's 9 LUTs make 36: all of them)
 PHOTO_SIDE = 768  # graded photographs are made at this size (a board's display copy)
 MEDIUM_SIDE = 1024
 
@@ -166,7 +168,12 @@ def boards(data: RealSet, split: str, seed: int = 0) -> list[Board]:
             [np.flatnonzero(graded & (data.label == look) & (data.key == p))[0] for p in ph]
         )
 
-    for a, b in itertools.combinations(looks, 2):
+    pairs = list(itertools.combinations(looks, 2))
+    if len(pairs) > MAX_GRADE_PAIRS:  # the tune part's 30 LUTs make 435 pairs: a fit's grid
+        # would spend most of its time on them; a seeded sample of pairs keeps every look.
+        keep = rng.choice(len(pairs), MAX_GRADE_PAIRS, replace=False)
+        pairs = [pairs[i] for i in sorted(keep)]
+    for a, b in pairs:
         ph = rng.choice(photos, 12, replace=False)
         truth = np.r_[np.zeros(12, int), np.ones(12, int)]
         out.append(Board(f"{a}+{b}", "2-grade", np.r_[board_of(a, ph), board_of(b, ph)], truth))
