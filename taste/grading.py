@@ -19,11 +19,12 @@ samples) and keep that table, the *grade*: Lab output at each RGB node.
 
 A free transport also fits what a dozen pictures *show* (on an honest tune split,
 prior photos disjoint from the board, the shrunk IDT alone is worse than doing nothing
-on a third of the LUTs). So the grade is the mean of two estimates, each shrunk by its
-own noise (`recover_grade`): the IDT, and a *moments* model (`fit_moments`): a colour
-matrix and offset in Lab that carry the prior's centre and within-picture covariance
-onto the board's, then an L* tone curve; few parameters, read from statistics a grade
-moves and subjects barely do.
+on three of 30 LUTs). So a board's grade is, by default, the *moments* model
+(`fit_moments`), shrunk by its own noise (`recover_grade`): a colour matrix and offset
+in Lab that carry the prior's centre and within-picture covariance onto the board's,
+then an L* tone curve; few parameters, read from statistics a grade moves and
+subjects barely do. The IDT stays for one-picture grades (diverse batches) and as a
+model a caller can ask for.
 
 Pure numpy + Pillow + scipy, no Django.
 """
@@ -62,7 +63,7 @@ MOMENTS_NULL_WEIGHT = 16.0
 IMAGE_GRADES = 8  # per-image grades kept for diverse batches
 IMAGE_STEPS, IMAGE_SMOOTH = 3, 1.5  # their fit: lower capacity (see profile_grade)
 IMAGE_MODEL = "idt"  # unshrunk one-picture fits: diverse batches want their variety
-DEFAULT_MODEL = "moments+idt"  # see recover_grade
+DEFAULT_MODEL = "moments"  # see recover_grade
 STORE_SCALE = 64.0  # Lab units -> int16 in the document
 PRIOR_PATH = Path(__file__).with_name("data") / "grade_prior.npz"
 
@@ -288,7 +289,9 @@ class ProfileGrade:
     clusters: dict[int, Grade] = field(default_factory=dict)
     images: list[tuple[str, Grade]] = field(default_factory=list)
     grain: float = 0.0
-    method: str = "moments+idt-lab"  # "idt-lab": profiles analysed before the moments model
+    # "moments-lab" since the tune set has strong looks; "moments+idt-lab" and "idt-lab"
+    # are profiles analysed before (their grades replay as they were made).
+    method: str = "moments-lab"
 
     def for_cluster(self, cluster: int | None) -> Grade:
         if cluster is not None and cluster in self.clusters:
@@ -342,17 +345,18 @@ def recover_grade(
     """The grade of a set of images (their per-image Lab samples), shrunk toward no
     grade where the board gives no evidence for it (``shrink``; see `shrink_gain`).
 
-    ``model``: "moments" (`fit_moments`), "idt" (`fit_transfer`, ``steps`` steps) or
-    "moments+idt" (the default): the mean of the two, each shrunk by its own noise.
-    On the honest tune split the moments model alone is the better of the two (ratio
-    0.65 against 0.72, worst LUT 0.97 against 1.07), but a board whose photographs
-    come from another collection than the prior's reads as "graded" to it (a plain
-    board of wallpapers moves 3 dE where a teal/orange grade moves 3.8), while the
-    rotated IDT steps follow a hue- and lightness-selective grade that the matrix only
-    approximates. Their mean keeps most of both (tune 0.68, worst 1.10 where the IDT
-    alone was 0.75, worst 1.33; the plain board moves 0.61 times what the graded one
-    does). The IDT keeps its own, lighter shrink (NULL_WEIGHT): with the moments
-    model's, a five-picture board's grade all but vanishes."""
+    ``model``: "moments" (`fit_moments`, the default), "idt" (`fit_transfer`, ``steps``
+    steps) or "moments+idt": the mean of the two, each shrunk by its own noise.
+
+    Chosen by `bench/grade.py sweep` on the tune part (30 real LUTs: 13 film and
+    cinema looks, 15 CSSgram photo filters with black and white, strong casts, fades
+    and hard contrast, 2 colour-science grades; prior photos disjoint from the board):
+    the moments model alone at MOMENTS_NULL_WEIGHT 16 has ratio mean 0.613, worst
+    0.974, no LUT worse than doing nothing; the mean with the IDT (the default until
+    then) 0.630, worst 1.103, three LUTs worse than nothing; the IDT alone 0.679, worst
+    1.081. The rotated IDT steps can follow a hue-selective grade that the matrix only
+    approximates, but across real boards they fit the pictures' subjects more often
+    than they find such a grade. The IDT keeps its own, lighter shrink (NULL_WEIGHT)."""
     if not samples:
         raise ValueError("recover_grade needs at least one image")
     if model == "moments+idt":

@@ -177,7 +177,7 @@ def test_a_contrast_grade_is_recovered_better_than_the_transport_alone(photos):
         return float(np.mean(error) / untouched)
 
     default = grading.recover_grade(samples)
-    assert default.others  # the moments fit and the transport, averaged
+    assert not default.others  # the moments model alone (bench/grade.py sweep)
     assert ratio(default) < 0.72 < ratio(grading.recover_grade(samples, model="idt"))
 
 
