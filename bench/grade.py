@@ -216,14 +216,24 @@ def split_photos(split: str, side: int = SIDE) -> tuple[list[rd.Item], list[np.n
     return luts, photos
 
 
-SWEEP_WEIGHTS = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+SWEEP_SIZES = (5, 10, 21)  # board sizes: a small board's grade must not vanish either
+SWEEP_VARIANTS = (  # (model, moments weight, IDT weight); the defaults are among them
+    ("moments", 4.0, 0.0),
+    ("moments", 8.0, 0.0),
+    ("moments", 16.0, 0.0),
+    ("moments+idt", 8.0, 8.0),
+    ("moments+idt", 16.0, 4.0),
+    ("moments+idt", 16.0, 8.0),
+    ("moments+idt", 16.0, 16.0),
+    ("idt", 0.0, 8.0),
+)
 
 
-def _sweep_lut(item: rd.Item, photos: list[np.ndarray]) -> dict[str, float]:
-    """One LUT's recovery ratio (.cube) per model, noise estimate and shrink weight. The
-    fits and their noise are computed once; only the Wiener gain changes with a weight."""
+def _sweep_lut(item: rd.Item, photos: list[np.ndarray], size: int) -> dict[str, float]:
+    """One LUT's recovery ratio (.cube) per SWEEP_VARIANTS on a board of ``size`` photos.
+    The fits and their noise are computed once; only the Wiener gain changes."""
     lut = rd.read_lut(item)
-    board_src, held = photos[0::2], photos[1::2]
+    board_src, held = photos[0::2][:size], photos[1::2]
     board = [_img(rd.apply_lut(lut, p)) for p in board_src]
     truth = [rd.apply_lut(lut, h) for h in held]
     base = np.mean([delta_e(h, t) for h, t in zip(held, truth, strict=True)])
@@ -233,47 +243,52 @@ def _sweep_lut(item: rd.Item, photos: list[np.ndarray]) -> dict[str, float]:
         fit = _fitter(model, grading.IDT_STEPS, 0)
         transfer = fit(grading.prior_images(), samples)
         raw = grading.bake(transfer)
-        null = grading.null_variance(len(samples), fit=fit, smooth=None, seed=0)
-        boot = grading.bootstrap_variance(samples, raw, fit=fit, smooth=None, seed=0)
-        noises = {"geo": np.sqrt(null * boot), "null": null, "boot": boot}
-        parts[model] = (transfer, raw, noises)
+        noise = grading.null_variance(len(samples), fit=fit, smooth=None, seed=0)
+        if len(samples) >= grading.MIN_BOOTSTRAP:  # as recover_grade does
+            boot = grading.bootstrap_variance(samples, raw, fit=fit, smooth=None, seed=0)
+            noise = np.sqrt(noise * boot)
+        parts[model] = (transfer, raw, noise)
 
-    def grade_of(model: str, weight: float, noise: str = "geo") -> grading.Grade:
-        transfer, raw, noises = parts[model]
-        return grading.Grade(transfer, grading.shrink_gain(raw, noises[noise], weight))
-
-    def ratio(g: grading.Grade) -> float:
-        cube = grading.rgb_table(g.table(33))
-        rec = [delta_e(rd.apply_lut(cube, h), t) for h, t in zip(held, truth, strict=True)]
-        return float(np.mean(rec) / max(base, 1e-6))
+    def grade_of(model: str, weight: float) -> grading.Grade:
+        transfer, raw, noise = parts[model]
+        return grading.Grade(transfer, grading.shrink_gain(raw, noise, weight))
 
     out = {}
-    for noise in ("geo", "null", "boot"):  # geo: the geometric mean that recover_grade uses
-        for w in SWEEP_WEIGHTS:
-            out[f"moments {noise} w{w:g}"] = ratio(grade_of("moments", w, noise))
-    for w in SWEEP_WEIGHTS[2:]:
-        out[f"idt geo w{w:g}"] = ratio(grade_of("idt", w))
-        mean = grade_of("moments", grading.MOMENTS_NULL_WEIGHT)
-        mean.others.append(grade_of("idt", w))
-        out[f"mean m{grading.MOMENTS_NULL_WEIGHT:g} i{w:g}"] = ratio(mean)
+    for model, wm, wi in SWEEP_VARIANTS:
+        if model == "idt":
+            g = grade_of("idt", wi)
+        else:
+            g = grade_of("moments", wm)
+            if model == "moments+idt":
+                g.others.append(grade_of("idt", wi))
+        cube = grading.rgb_table(g.table(33))
+        rec = [delta_e(rd.apply_lut(cube, h), t) for h, t in zip(held, truth, strict=True)]
+        out[f"{model} m{wm:g} i{wi:g}"] = float(np.mean(rec) / max(base, 1e-6))
     return out
 
 
 def sweep(split: str) -> None:
-    """Recovery ratio (.cube only) for each model and shrink weight, at 192 px: how the
-    defaults of taste.grading were chosen. Run it on tune; never choose on validation."""
+    """Recovery ratio (.cube only) per model and shrink weights, on boards of
+    SWEEP_SIZES photos, at 192 px: how the defaults of taste.grading were chosen. Run
+    it on tune; never choose on validation."""
     luts, photos = split_photos(split, side=192)
-    rows: dict[str, list[float]] = {}
+    rows: dict[tuple[str, int], list[float]] = {}
     for item in luts:
-        got = _sweep_lut(item, photos)
-        for name, value in got.items():
-            rows.setdefault(name, []).append(value)
-        line = " ".join(f"{got[f'moments geo w{w:g}']:.2f}" for w in SWEEP_WEIGHTS)
-        print(f"  {item.id:<40} moments geo by weight: {line}", flush=True)
-    print(f"\n== sweep on {split}: recovery ratio over {len(luts)} LUTs ==")
-    for name, vals in sorted(rows.items(), key=lambda kv: np.mean(kv[1])):
-        v = np.array(vals)
-        print(f"  {name:<18} mean {v.mean():.3f}  worst {v.max():.3f}  over 1: {(v > 1).sum()}")
+        for size in SWEEP_SIZES:
+            for name, value in _sweep_lut(item, photos, size).items():
+                rows.setdefault((name, size), []).append(value)
+        print(f"  {item.id}", flush=True)
+    names = list(dict.fromkeys(name for name, _ in rows))
+    print(f"\n== sweep on {split}: recovery ratio over {len(luts)} LUTs, by board size ==")
+    print(
+        f"  {'variant':<24}" + "".join(f"  {size:>2} photos: mean worst >1" for size in SWEEP_SIZES)
+    )
+    for name in sorted(names, key=lambda n: np.mean([np.mean(rows[n, z]) for z in SWEEP_SIZES])):
+        cells = []
+        for size in SWEEP_SIZES:
+            v = np.array(rows[name, size])
+            cells.append(f"  {v.mean():>16.3f} {v.max():5.3f} {(v > 1).sum():2d}")
+        print(f"  {name:<24}" + "".join(cells))
 
 
 def run(split: str, quick: bool, style: bool) -> None:

@@ -350,11 +350,13 @@ def recover_grade(
 
     Chosen by `bench/grade.py sweep` on the tune part (30 real LUTs: 13 film and
     cinema looks, 15 CSSgram photo filters with black and white, strong casts, fades
-    and hard contrast, 2 colour-science grades; prior photos disjoint from the board):
-    the moments model alone at MOMENTS_NULL_WEIGHT 16 has ratio mean 0.613, worst
-    0.974, no LUT worse than doing nothing; the mean with the IDT (the default until
-    then) 0.630, worst 1.103, three LUTs worse than nothing; the IDT alone 0.679, worst
-    1.081. The rotated IDT steps can follow a hue-selective grade that the matrix only
+    and hard contrast, 2 colour-science grades; prior photos disjoint from the board),
+    ratio mean / worst on boards of 5, 10 and 21 photos: the moments model alone at
+    MOMENTS_NULL_WEIGHT 16: 0.720 / 1.168, 0.609 / 1.013, 0.613 / 0.974; the mean with
+    the IDT (the default until then): 0.728 / 1.424, 0.658 / 1.375, 0.630 / 1.103; the
+    IDT alone: 0.793 / 1.740, 0.770 / 1.796, 0.694 / 1.367. (Weight 8 has the lower
+    mean at 21 photos, 0.594, but worse worst cases at every size.) The rotated IDT
+    steps can follow a hue-selective grade that the matrix only
     approximates, but across real boards they fit the pictures' subjects more often
     than they find such a grade. The IDT keeps its own, lighter shrink (NULL_WEIGHT)."""
     if not samples:
