@@ -7,16 +7,18 @@ so nothing moves: no structural change, no checkerboard, no repainted background
 
 Sliders: ``strength`` scales everything; ``colour`` scales the grade's change of a*/b*,
 ``tone`` its change of L* (the tone curve), ``texture`` the added grain. The change is
-a displacement in CIELAB scaled by the sliders, so the colour difference from the
-content grows in proportion to strength (perceptually linear) and strength 0 returns
+a displacement in CIELAB scaled by the sliders; strength picks the fraction of it
+whose mean CIEDE2000 from the content is that share of the full grade's
+(`perceptual_strength`), so the slider is perceptually linear, and strength 0 returns
 the content. Grain is added only when the board measured more of it than the content
 has; vignette and halation are not measured, so they are never added.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -94,6 +96,48 @@ def _add_grain(rgb: Image.Image, sigma: float, seed: int) -> Image.Image:
     return ImageChops.add(rgb, Image.merge("RGB", (noise, noise, noise)), 1.0, -128)
 
 
+STRENGTH_LEVELS = 9  # displacement fractions at which the difference curve is measured
+STRENGTH_SAMPLE = 32  # px: the content's colours for that curve (1,024 at most)
+
+
+def perceptual_strength(look: Look, sliders: GradeSliders, rgb: Image.Image) -> float:
+    """The fraction of the grade's Lab displacement to apply so that the mean CIEDE2000
+    from the content is ``strength`` times the full grade's (on this content's colours).
+
+    A displacement scaled by strength alone is not perceptually linear: CIEDE2000 weighs
+    a change by where it starts and how large it is (a strong fade reached 45 % of its
+    difference at half strength), and gamut clipping bends it further. So the curve is
+    measured on a 32 px copy of the content (the grade's displacement at its colours,
+    clipped to sRGB as the render clips it) and inverted piecewise linearly: a few ms."""
+    from scipy.ndimage import map_coordinates
+    from skimage.color import deltaE_ciede2000, lab2rgb, rgb2lab
+
+    s = float(sliders.strength)
+    if s <= 0.0 or s >= 1.0:
+        return s
+    thumb = rgb.copy()
+    thumb.thumbnail((STRENGTH_SAMPLE, STRENGTH_SAMPLE), Image.Resampling.BOX)
+    colours = np.asarray(thumb, dtype=np.float64).reshape(-1, 3) / 255.0
+    table = np.asarray(look.table, dtype=np.float64)
+    full = grading.graded_lab(table, strength=1.0, colour=sliders.colour, tone=sliders.tone)
+    shift = full - grading.grid_lab(table.shape[0])
+    where = (colours * (table.shape[0] - 1)).T
+    move = np.stack([map_coordinates(shift[..., c], where, order=1) for c in range(3)], -1)
+    before = rgb2lab(colours[None])[0]
+    fractions = np.linspace(0.0, 1.0, STRENGTH_LEVELS)
+    moved = before[None] + fractions[1:, None, None] * move[None]  # every level at once
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # out-of-gamut colours are clipped, as rendered
+        after = rgb2lab(np.clip(lab2rgb(moved), 0.0, 1.0))
+    diffs = deltaE_ciede2000(np.broadcast_to(before, moved.shape), after).mean(axis=1)
+    curve = np.maximum.accumulate(np.r_[0.0, diffs])
+    if curve[-1] < 0.05:  # nothing visible to scale: keep the plain fraction
+        return s
+    # Flat stretches (8-bit steps) would make the inverse ambiguous: keep it increasing.
+    curve = curve + fractions * 1e-6
+    return float(np.interp(s * curve[-1], curve, fractions))
+
+
 def grade_lut(look: Look, sliders: GradeSliders):
     """The Pillow filter for one look at these sliders (cheap: 33³ nodes)."""
     table = grading.resample(look.table, RENDER_GRID)
@@ -118,7 +162,8 @@ def grade(
     if max_side is not None and max(rgb.size) > max_side:
         rgb = rgb.copy()
         rgb.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    out = rgb.filter(grade_lut(look, sliders))
+    fraction = perceptual_strength(look, sliders, rgb)
+    out = rgb.filter(grade_lut(look, replace(sliders, strength=fraction)))
     # 2. Texture: only the grain the board has beyond what the content already carries.
     own = content_grain(rgb) if grain_of_content is None else grain_of_content
     extra = float(np.sqrt(max(look.grain**2 - max(own, TYPICAL_GRAIN) ** 2, 0.0)))

@@ -41,7 +41,10 @@ def look() -> Look:
     for name in ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry"):
         graded = rd.apply_lut(lut, _arr(Image.fromarray(getattr(data, name)())))
         board.append(Image.fromarray((np.clip(graded, 0, 1) * 255 + 0.5).astype(np.uint8)))
-    grade = grading.recover_grade([grading.lab_samples(b, seed=i) for i, b in enumerate(board)])
+    # Unshrunk: these tests are about the backend's sliders, so they want a grade that
+    # moves both tone and colour visibly; five photos' shrunk grade is rightly timid.
+    samples = [grading.lab_samples(b, seed=i) for i, b in enumerate(board)]
+    grade = grading.recover_grade(samples, shrink=False)
     return Look(grade.table(33), grain=0.0)
 
 
@@ -159,3 +162,29 @@ def test_auto_grades_photographs_and_stylizes_paintings(look):
     assert backend == "stylize" and "digital painting" in why
     backend, why = choose_backend([(_doc("photograph", {}), None, 1.0)])
     assert backend == "stylize" and "before grade recovery" in why
+
+
+def test_strength_is_linear_in_colour_difference_for_a_strong_grade(coffee):
+    # A strong fade (contrast and chroma cut by two thirds): CIEDE2000 compresses large
+    # differences, so a displacement scaled by strength would make half strength look
+    # like most of the grade. The backend maps strength onto the displacement so that
+    # the mean difference from the content is strength times the full grade's.
+    base = grading.grid_lab(33).astype(np.float64)
+    faded = base.copy()
+    faded[..., 0] = 50.0 + (base[..., 0] - 50.0) * 0.35
+    faded[..., 1:] *= 0.3
+    strong = Look(faded.astype(np.float32), grain=0.0)
+    levels = np.linspace(0, 1, 11)
+    d = np.array(
+        [_de(grade(coffee, strong, GradeSliders(strength=float(s))), coffee) for s in levels]
+    )
+    assert np.all(np.diff(d) > 0)
+    assert d[5] / d[-1] == pytest.approx(0.5, abs=0.04)
+    fit = np.polyfit(levels, d, 1)
+    assert 1 - np.var(d - np.polyval(fit, levels)) / np.var(d) >= 0.99
+    # The preview (another size of the same content) follows the same curve.
+    half = _de(
+        preview(coffee, strong, GradeSliders(strength=0.5)),
+        preview(coffee, strong, GradeSliders(strength=0.0)),
+    )
+    assert half / d[-1] == pytest.approx(0.5, abs=0.06)
