@@ -243,10 +243,7 @@ def _sweep_lut(item: rd.Item, photos: list[np.ndarray], size: int) -> dict[str, 
         fit = _fitter(model, grading.IDT_STEPS, 0)
         transfer = fit(grading.prior_images(), samples)
         raw = grading.bake(transfer)
-        noise = grading.null_variance(len(samples), fit=fit, smooth=None, seed=0)
-        if len(samples) >= grading.MIN_BOOTSTRAP:  # as recover_grade does
-            boot = grading.bootstrap_variance(samples, raw, fit=fit, smooth=None, seed=0)
-            noise = np.sqrt(noise * boot)
+        noise = grading.fit_noise(samples, raw, fit=fit, smooth=None, seed=0)
         parts[model] = (transfer, raw, noise)
 
     def grade_of(model: str, weight: float) -> grading.Grade:

@@ -372,16 +372,25 @@ def recover_grade(
     raw = bake(transfer, smooth=smooth)
     if not shrink:
         return Grade(transfer=transfer, gain=np.ones((GRID,) * 3 + (2,), np.float32), smooth=smooth)
-    noise = null_variance(len(samples), fit=fit, smooth=smooth, seed=seed)
-    if len(samples) >= MIN_BOOTSTRAP:
-        # How much the fit moves when the board's own pictures are resampled: small when
-        # every picture carries the same grade (a monochrome board), large when the
-        # "grade" is a few pictures' subjects. The geometric mean with the null keeps a
-        # consistent board's grade without trusting a board of one subject blindly.
-        boot = bootstrap_variance(samples, raw, fit=fit, smooth=smooth, seed=seed)
-        noise = np.sqrt(noise * boot)
+    noise = fit_noise(samples, raw, fit=fit, smooth=smooth, seed=seed)
     weight = MOMENTS_NULL_WEIGHT if model == "moments" else NULL_WEIGHT
     return Grade(transfer=transfer, gain=shrink_gain(raw, noise, weight), smooth=smooth)
+
+
+def fit_noise(
+    samples: Sequence[np.ndarray], raw: np.ndarray, *, fit: Fit, smooth: float | None, seed: int
+) -> np.ndarray:
+    """Per node (L*, a*b*), the squared displacement a board this size shows without a
+    grade (`null_variance`), and, from MIN_BOOTSTRAP images on, its geometric mean with
+    how much the fit ``raw`` moves when the board's own pictures are resampled
+    (`bootstrap_variance`): small when every picture carries the same grade (a
+    monochrome board), large when the "grade" is a few pictures' subjects. The mean
+    keeps a consistent board's grade without trusting a board of one subject blindly."""
+    noise = null_variance(len(samples), fit=fit, smooth=smooth, seed=seed)
+    if len(samples) >= MIN_BOOTSTRAP:
+        boot = bootstrap_variance(samples, raw, fit=fit, smooth=smooth, seed=seed)
+        noise = np.sqrt(noise * boot)
+    return noise
 
 
 def bootstrap_variance(
