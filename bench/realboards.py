@@ -10,8 +10,7 @@ Cases, per split, with fixed seeds:
 * ``outlier``: 11 images of one medium and 1 of another: one sub-style, the odd image
   flagged as an outlier (scores 1 or 0);
 * ``2-grade``: every pair of real LUTs (at most MAX_GRADE_PAIRS, a seeded sample)
-  applied to the *same* 12 photographs, so that
-  grouping by subject scores ~0;
+  applied to the *same* 12 photographs, so that grouping by subject scores ~0;
 * ``4-grade``: 8 random 4-LUT mixes on the same 8 photographs;
 * ``1-grade``: one LUT on 12 photographs (2 per LUT): must stay one sub-style.
 

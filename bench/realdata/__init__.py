@@ -423,8 +423,7 @@ def _pilgram_lut(path: str, name: str) -> Lut:
     back = np.asarray(filt(flipped).convert("RGB"))[::-1, ::-1]
     if not np.array_equal(out, back):
         raise ValueError(f"pilgram.{name} is not a per-pixel colour filter: it is not a LUT")
-    table = out.reshape(n, n, n, 3).astype(np.float32) / 255.0
-    return Lut(table, name=name)
+    return Lut(out.reshape(n, n, n, 3).astype(np.float32) / 255.0)
 
 
 def read_lut(item: Item, size: int = 33) -> Lut:
@@ -434,10 +433,6 @@ def read_lut(item: Item, size: int = 33) -> Lut:
         raise ValueError(f"{item.id} is not a LUT")
     _need(item)
     ops = {op.get("op"): op for op in item.preprocess}
-    if "pilgram" in ops:
-        lut = _pilgram_lut(item.path, ops["pilgram"]["filter"])
-        lut.name = item.label
-        return lut
     if "ocio_look" in ops:
         op = ops["ocio_look"]
         curve = _ocio_look_curve(item.path, op["inverse_base"])
@@ -448,7 +443,9 @@ def read_lut(item: Item, size: int = 33) -> Lut:
         return Lut(np.stack([r, g, b], -1), name=item.label)
     fmt = ops.get("format", {}).get("format")
     p = item.path.lower()
-    if p.endswith(".cube"):
+    if "pilgram" in ops:
+        lut = _pilgram_lut(item.path, ops["pilgram"]["filter"])
+    elif p.endswith(".cube"):
         lut = _read_cube(item.path)
     elif p.endswith(".png") and fmt == "hald":
         lut = _read_hald_png(item.path)
