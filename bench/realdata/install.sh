@@ -29,6 +29,7 @@ DEB_PKGS=(
   openclipart-png=1:0.18+dfsg-19
   palapeli-data=4:22.12.3-1
   seahorse-adventures=1.1+dfsg-6
+  stellarium-data=0.22.2-1
   supertux-data=0.6.3-2
   tecnoballz-data=0.93.1-10
   teeworlds-data=0.7.5-2
