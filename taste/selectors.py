@@ -134,11 +134,13 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
     by_facet: OrderedDict[str, list[dict]] = OrderedDict((f, []) for f in FACETS)
     for kw in data["keywords"]:
         by_facet.setdefault(kw["facet"], []).append(kw)
+    effects = grade_effect_of(profile)
     clusters = []
     for c in data["clusters"]:
         clusters.append(
             {
                 **c,
+                "grade_effect": (effects or {}).get("clusters", {}).get(c["index"]),
                 "colour": CLUSTER_COLOURS[c["index"] % len(CLUSTER_COLOURS)],
                 "percent": round(c["weight"] * 100),
                 "reps": [
@@ -182,6 +184,29 @@ def profile_page_context(profile: TasteProfile, thumbs: dict[str, str]) -> dict[
         "negative_prompt": negative,
         "thumbs": thumbs,
         "names": names,
+        "grade_effect": effects,
+    }
+
+
+def grade_effect_of(profile: TasteProfile) -> dict[str, Any] | None:
+    """How much the profile's recovered grades change a photo (mean CIEDE2000 on real
+    ungraded photos) and the word for it: the board's, and each sub-style's by its
+    index; None for versions made before grade recovery."""
+    from .grading import ProfileGrade, effect_word, grade_effect
+
+    grade = ProfileGrade.from_dict(profile.document.grade)
+    if grade is None:
+        return None
+
+    def measured(table: Any) -> dict[str, Any]:
+        effect = grade_effect(table)
+        return {"delta_e": round(effect, 1), "word": effect_word(effect), "faint": effect < 1.0}
+
+    clusters = {k: measured(g.table(33)) for k, g in grade.clusters.items()}
+    return {
+        **measured(grade.board.table(33)),
+        "clusters": clusters,
+        "clusters_carry": any(not c["faint"] for c in clusters.values()),
     }
 
 

@@ -206,3 +206,19 @@ def test_pictures_that_differ_only_in_what_they_show_carry_no_colour_matrix():
     assert np.abs(moved - chroma).mean() < 0.5
     pooled = grading.fit_moments(images.reshape(-1, 3), (images + offsets).reshape(-1, 3))
     assert np.abs(np.hypot(*pooled.apply(colours)[:, 1:].T) - chroma).mean() > 2.0
+
+
+def test_a_grade_says_how_much_it_moves_real_photos(photos):
+    # Identity moves nothing; draining colour moves ungraded photos a lot.
+    identity = grading.grid_lab(17)
+    assert grading.grade_effect(identity) < 0.05
+    assert grading.effect_word(grading.grade_effect(identity)) == "barely any"
+    grey = identity.copy()
+    grey[..., 1:] = 0.0
+    assert grading.grade_effect(grey) > 5
+    assert grading.effect_word(grading.grade_effect(grey)) == "strong"
+    # A recovered grade shrunk to nothing is, measured, nothing.
+    samples = [grading.lab_samples(_img(a), seed=i) for i, a in enumerate(photos[:4])]
+    fit = grading.recover_grade(samples)
+    fit.gain[:] = 0.0
+    assert grading.grade_effect(fit.table(33)) < 0.05

@@ -97,7 +97,16 @@ def test_luts_are_the_recovered_grade_per_profile_and_sub_style(client, carol, p
 
 def test_lut_strength_is_a_choice_and_bad_values_say_why(client, carol, profile):
     client.force_login(carol)
-    url = reverse("profile_export", args=[profile.board_id, profile.version, "look.cube"])
+    # The black-and-white sub-style's grade (the whole board's is faint: its two looks
+    # pull opposite ways, see test_the_page_says_how_much_the_grade_does).
+    mono = next(
+        i
+        for i, c in enumerate(profile.data["clusters"])
+        if "monochrome" in c["label"] or "black" in c["label"]
+    )
+    url = reverse(
+        "profile_export", args=[profile.board_id, profile.version, f"look-s{mono + 1}.cube"]
+    )
     full = exports.read_cube(client.get(url).content.decode())
     none = exports.read_cube(client.get(url + "?strength=0").content.decode())
     ident = exports._identity_grid(33)
@@ -108,3 +117,52 @@ def test_lut_strength_is_a_choice_and_bad_values_say_why(client, carol, profile)
     assert client.get(url + "?strength=nan").status_code == 400
     missing = reverse("profile_export", args=[profile.board_id, profile.version, "look-s9.cube"])
     assert client.get(missing).status_code == 404
+
+
+def test_the_page_says_how_much_the_grade_does(client, carol, profile, db):
+    """Beside the LUT links the page says how strongly each recovered grade moves a
+    photo; a grade shrunk to nothing says so, and why, instead of offering a LUT that
+    quietly does nothing."""
+    import base64
+
+    from taste import grading
+    from taste.models import TasteProfile
+
+    client.force_login(carol)
+    html = client.get(reverse("profile_detail", args=[profile.board_id, profile.version]))
+    html = html.content.decode()
+    grade = grading.ProfileGrade.from_dict(profile.data["grade"])
+    # Black and white beside saturated pop: the two looks pull opposite ways, so the
+    # board's one grade is faint while each sub-style's is clear or strong.
+    assert grading.grade_effect(grade.board.table(33)) < 1.0
+    text = html.replace("&#x27;", "'")
+    assert "grade is faint" in text and "each sub-style's LUT below carries its own" in text
+    for index, sub in grade.clusters.items():
+        effect = grading.grade_effect(sub.table(33))
+        assert effect >= 2  # clear or strong
+        assert f"{grading.effect_word(effect)} grade, {effect:.1f} ΔE" in html, index
+    # Every gain at zero: what the shrink gives a board whose colours are just what its
+    # pictures show.
+    zero = base64.b64encode(bytes(grading.GRID**3 * 2)).decode("ascii")
+    graded = profile.data["grade"]
+    data = {
+        **profile.data,
+        "grade": {
+            **graded,
+            "board": {**graded["board"], "gain": zero},
+            "clusters": {k: {**v, "gain": zero} for k, v in graded["clusters"].items()},
+        },
+    }
+    faint = TasteProfile.objects.create(
+        board_id=profile.board_id,
+        version=profile.version + 50,
+        encoder_id=profile.encoder_id,
+        fingerprint="faint-grade",
+        image_count=profile.image_count,
+        data=data,
+        images=profile.images,
+    )
+    html = client.get(reverse("profile_detail", args=[faint.board_id, faint.version])).content
+    html = html.decode()
+    assert "The board shows barely any colour grade" in html
+    assert "it moves a photo by 0.0" in html and "could as well be what its pictures show" in html
