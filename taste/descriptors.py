@@ -17,6 +17,7 @@ spread (edge density, measured at half size, within ~1 typical spread).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
@@ -25,7 +26,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .medium import measure_medium
+from .medium import CROP_SIDE, measure_medium
 
 ANALYSIS_SIDE = 256  # tone and colour statistics (8-bit arithmetic, cheap)
 DETAIL_SIDE = 128  # Lab maps, texture and palette (per-pixel float maths)
@@ -297,7 +298,8 @@ def _plain(value: Any) -> Any:
 
 def _downsized(image: Image.Image, side: int) -> Image.Image:
     """RGB image with its long side at most `side` px."""
-    image = image.convert("RGB")
+    if image.mode != "RGB":  # converting an RGB image would only copy it
+        image = image.convert("RGB")
     scale = side / max(image.size)
     if scale < 1.0:
         size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
@@ -305,30 +307,33 @@ def _downsized(image: Image.Image, side: int) -> Image.Image:
     return image
 
 
-def _native_centre_crop(image: Image.Image, side: int) -> np.ndarray:
+def _centre_crop(image: Image.Image, side: int) -> Image.Image:
+    """At most side x side px from the centre, at the image's own resolution and mode."""
     w, h = image.size
     cw, ch = min(w, side), min(h, side)
     left, top = (w - cw) // 2, (h - ch) // 2
-    crop = image.crop((left, top, left + cw, top + ch)).convert("L")
-    return np.asarray(crop, dtype=np.float32) * (100.0 / 255.0)  # ~L* units
+    return image.crop((left, top, left + cw, top + ch))
 
 
-def _noise_sigma(grey: np.ndarray) -> float:
+_GREY_LEVEL = 100.0 / 255.0  # one 8-bit grey level in ~L* units
+
+
+def _noise_sigma(grey8: np.ndarray) -> float:
     """Immerkaer's noise estimate with a median instead of a mean, so edges and texture
-    (a minority of pixels) do not count as grain. The residual is taken on every other
-    row (each still sees its full 3x3 neighbourhood): half the work, the same estimate."""
-    if min(grey.shape) < 3:
+    (a minority of pixels) do not count as grain, in ~L* units. The residual is taken on
+    every other row (each still sees its full 3x3 neighbourhood): half the work, the same
+    estimate. On 8-bit grey levels the residual is an integer in [-2040, 2040], so it is
+    computed exactly in int16 (the kernel is separable: [1 -2 1] along rows, then along
+    columns) and its median read from a histogram instead of a float partition."""
+    if min(grey8.shape) < 3:
         return 0.0
-    g = grey
-    r = (
-        g[:-2:2, :-2] - 2 * g[:-2:2, 1:-1] + g[:-2:2, 2:]
-        - 2 * g[1:-1:2, :-2] + 4 * g[1:-1:2, 1:-1] - 2 * g[1:-1:2, 2:]
-        + g[2::2, :-2] - 2 * g[2::2, 1:-1] + g[2::2, 2:]
-    ).ravel()  # fmt: skip
-    np.abs(r, out=r)
-    mid = len(r) // 2
+    g = grey8.astype(np.int16)
+    rows = g[:, :-2] - 2 * g[:, 1:-1] + g[:, 2:]
+    r = rows[:-2:2] - 2 * rows[1:-1:2] + rows[2::2]
+    counts = np.cumsum(np.bincount(np.abs(r).ravel().astype(np.intp)))
+    median = int(np.searchsorted(counts, r.size // 2, side="right"))  # the sorted [n // 2]
     # The kernel's L2 norm is 6: white noise of sigma s gives residual sigma 6s.
-    return float(1.4826 * np.partition(r, mid)[mid] / 6.0)
+    return float(1.4826 * (median * _GREY_LEVEL) / 6.0)
 
 
 # sRGB (D65) -> CIE Lab without skimage's float64 round trip: the analysis images are
@@ -347,6 +352,16 @@ _XYZ_FROM_RGB = (
     / np.array([0.95047, 1.0, 1.08883])[:, None]
 )
 _XYZ_LUT = (_XYZ_FROM_RGB[:, :, None] * _LINEAR[None, None, :]).astype(np.float32)  # (3, 3, 256)
+# The same table by input channel, padded to (X, Y, Z, 0) float32 and viewed as one
+# 16-byte item per level, (channel, level): numpy gathers 16-byte items about three
+# times faster than rows of three floats. The gathered items are only ever read back
+# through a float32 view, so the values are the table's, bit for bit.
+_XYZ_OF_CHANNEL = np.zeros((3, 256, 4), dtype=np.float32)
+_XYZ_OF_CHANNEL[..., :3] = _XYZ_LUT.transpose(1, 2, 0)
+_XYZ_ITEMS = _XYZ_OF_CHANNEL.view(np.complex128)[..., 0]
+# Y's red and green terms already added (in float32, as the per-pixel sum adds them
+# first), indexed by R * 256 + G: one gather and one addition fewer per pixel.
+_Y_OF_RG = (_XYZ_LUT[1, 0][:, None] + _XYZ_LUT[1, 1][None, :]).ravel()
 # Luminance Y is quantised to 1/65535 for tone statistics (a histogram instead of a
 # sort); L* from a 65536-entry table. The step is < 0.02 L* everywhere.
 _Y_LEVELS = 65535
@@ -358,59 +373,167 @@ def _lab_f(t: np.ndarray) -> np.ndarray:
 
 
 _L_FROM_YQ = (116.0 * _lab_f(_Y_GRID) - 16.0).astype(np.float32)
+# Per bin, L* and its float32 square as float64 columns: mean and variance of L* are
+# one matrix product with the histogram.
+_L_MOMENTS = np.stack([_L_FROM_YQ, _L_FROM_YQ**2], axis=1).astype(np.float64)
 _Y_BLACK_CLIP = int(np.searchsorted(_L_FROM_YQ, 4.0, side="left")) - 1  # last bin with L* < 4
 _Y_WHITE_CLIP = int(np.searchsorted(_L_FROM_YQ, 96.0, side="right")) - 1  # last bin <= 96
 
 
-def _xyz_channel(rgb8: np.ndarray, row: int) -> np.ndarray:
-    lut = _XYZ_LUT[row]
-    return lut[0][rgb8[..., 0]] + lut[1][rgb8[..., 1]] + lut[2][rgb8[..., 2]]
-
-
 def _lab(rgb8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(L*, a*, b*) float32 maps of an 8-bit RGB array (same maths as skimage.rgb2lab)."""
-    fx, fy, fz = (_lab_f(_xyz_channel(rgb8, i)) for i in range(3))
-    return 116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)
+    pixels = rgb8.reshape(-1, 3)
+    # (X, Y, Z, 0) per pixel, each summed over R, G, B in that order, as before.
+    xyz = _XYZ_ITEMS[0].take(pixels[:, 0]).view(np.float32).reshape(-1, 4)
+    xyz += _XYZ_ITEMS[1].take(pixels[:, 1]).view(np.float32).reshape(-1, 4)
+    xyz += _XYZ_ITEMS[2].take(pixels[:, 2]).view(np.float32).reshape(-1, 4)
+    f = _lab_f(xyz)  # on the contiguous array (the padding column is wasted, but cheap)
+    fx, fy, fz = f[:, 0], f[:, 1], f[:, 2]
+    shape = rgb8.shape[:-1]
+    return (
+        (116.0 * fy - 16.0).reshape(shape),
+        (500.0 * (fx - fy)).reshape(shape),
+        (200.0 * (fy - fz)).reshape(shape),
+    )
+
+
+def _channel_planes(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat R, G and B of an RGB image, each contiguous: per-channel arithmetic on
+    contiguous planes runs several times faster than on interleaved channel views (and
+    PIL splits the bands faster than numpy transposes them)."""
+    r, g, b = (np.asarray(band).ravel() for band in image.split())
+    return r, g, b
+
+
+def _rg_index(r: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """R * 256 + G per pixel, as intp (an index into the (R, G) tables)."""
+    rg = r.astype(np.intp)
+    rg <<= 8
+    rg |= g
+    return rg
+
+
+def _luminance_bins(rg: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Quantised luminance Y * _Y_LEVELS per pixel (intp: np.bincount converts any other
+    index type first, which costs more than the counting)."""
+    y = _Y_OF_RG.take(rg)
+    y += _XYZ_LUT[1, 2].take(b)
+    np.clip(y, 0.0, 1.0, out=y)
+    y *= _Y_LEVELS
+    y += 0.5
+    return y.astype(np.intp)
+
+
+def _cumulative_quantiles(cumulative: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """Bin indices at the given quantiles (0-1) of a histogram, from its cumulative sum."""
+    return np.searchsorted(cumulative, np.asarray(qs) * (cumulative[-1] - 1), side="right")
 
 
 def _hist_quantiles(hist: np.ndarray, qs: Sequence[float]) -> np.ndarray:
     """Bin indices at the given quantiles (0-1) of a histogram."""
-    cdf = np.cumsum(hist)
-    return np.searchsorted(cdf, np.asarray(qs) * (cdf[-1] - 1), side="right")
+    return _cumulative_quantiles(np.cumsum(hist), qs)
+
+
+def _colourfulness(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> float:
+    """Hasler & Süsstrunk (2003) colourfulness M of uint8 R, G, B on 0-255 opponent
+    channels rg = R - G and yb = (R + G) / 2 - B. Both are integer maps (2 yb is), so
+    their sums and sums of squares are integers below 2**53, exact in float64 whatever
+    the summation order, and the variances come out of exact integer arithmetic."""
+    r16, g16, b16 = r.astype(np.int16), g.astype(np.int16), b.astype(np.int16)
+    rg = (r16 - g16).astype(np.float64)
+    yb2 = (r16 + g16 - 2 * b16).astype(np.float64)
+    n = len(rg)
+    means, stds = [], []
+    for values, scale in ((rg, n), (yb2, 2 * n)):
+        s1, s2 = int(values.sum()), int(values @ values)
+        means.append(s1 / scale)
+        stds.append(math.sqrt(n * s2 - s1 * s1) / scale)
+    return float(math.hypot(*stds) + 0.3 * math.hypot(*means))
+
+
+# The 8x8x8 palette-histogram bin of R and G (R // 32 * 64 + G // 32 * 8), by R * 256 + G
+# (uint16: a quarter of the cache footprint of an intp table, and gathers faster).
+_PALETTE_BIN_OF_RG = ((np.arange(65536) >> 13) * 64 + ((np.arange(65536) >> 5) & 7) * 8).astype(
+    np.uint16
+)
+
+
+def _palette_entropy(rg: np.ndarray, b: np.ndarray) -> float:
+    """Entropy of an 8x8x8 RGB histogram / 9 bits, from R * 256 + G and B per pixel."""
+    code = _PALETTE_BIN_OF_RG.take(rg)
+    code += b >> 5
+    hist = np.bincount(code.astype(np.intp), minlength=512)
+    p = hist[hist > 0] / hist.sum()
+    return float(-(p * np.log2(p)).sum() / 9.0)
 
 
 def _edge_fraction(grad: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> float:
     """Canny's edge pixels (non-maximum suppression along the gradient, then hysteresis
     between EDGE_LOW and EDGE_HIGH) as a fraction of the image; vectorised, without
-    skimage.feature.canny's per-call overhead."""
+    skimage.feature.canny's per-call overhead. Border pixels are never edges, so the
+    suppression runs on the interior only, comparing with shifted views of the gradient
+    (no padded copy) and choosing the comparisons, not the neighbour values, by the
+    gradient's direction (cheaper: boolean selections)."""
     h, w = grad.shape
     if h < 3 or w < 3:
         return 0.0
-    p = np.pad(grad, 1)
-    ax, ay = np.abs(gx), np.abs(gy)
-    horizontal = ax >= 2.4142 * ay  # gradient along x: compare with left/right
-    vertical = ay >= 2.4142 * ax
-    rising = (gx * gy) > 0  # diagonal along (1, 1) in (row, col)
-    n1 = np.where(
-        horizontal,
-        p[1:-1, :-2],
-        np.where(vertical, p[:-2, 1:-1], np.where(rising, p[:-2, :-2], p[:-2, 2:])),
+    g = grad[1:-1, 1:-1]
+
+    def at_least(dr: int, dc: int) -> np.ndarray:  # g >= its neighbour at (dr, dc)
+        return g >= grad[1 + dr : h - 1 + dr, 1 + dc : w - 1 + dc]
+
+    x, y = gx[1:-1, 1:-1], gy[1:-1, 1:-1]
+    ax, ay = np.abs(x), np.abs(y)
+    peak = np.where(
+        ax >= 2.4142 * ay,  # gradient along x: compare with left/right
+        at_least(0, -1) & at_least(0, 1),
+        np.where(
+            ay >= 2.4142 * ax,
+            at_least(-1, 0) & at_least(1, 0),
+            np.where(  # diagonal along (1, 1) in (row, col) when gx and gy agree in sign
+                x * y > 0, at_least(-1, -1) & at_least(1, 1), at_least(-1, 1) & at_least(1, -1)
+            ),
+        ),
     )
-    n2 = np.where(
-        horizontal,
-        p[1:-1, 2:],
-        np.where(vertical, p[2:, 1:-1], np.where(rising, p[2:, 2:], p[2:, :-2])),
-    )
-    peak = (grad >= n1) & (grad >= n2) & (grad > EDGE_LOW)
-    peak[0, :] = peak[-1, :] = peak[:, 0] = peak[:, -1] = False
-    strong = peak & (grad > EDGE_HIGH)
+    peak &= g > EDGE_LOW
+    strong = peak & (g > EDGE_HIGH)
     if not strong.any():
         return 0.0
-    labels, count = ndimage.label(peak, structure=np.ones((3, 3), dtype=bool))
+    full = np.zeros((h, w), dtype=bool)
+    full[1:-1, 1:-1] = peak
+    labels, count = ndimage.label(full, structure=np.ones((3, 3), dtype=bool))
     keep = np.zeros(count + 1, dtype=bool)
-    keep[labels[strong]] = True
-    keep[0] = False
-    return float(keep[labels].mean())
+    keep[labels[1:-1, 1:-1][strong]] = True
+    return np.count_nonzero(keep[labels]) / labels.size
+
+
+def _masked_means(
+    maps: Sequence[np.ndarray], masks: Sequence[np.ndarray]
+) -> list[list[float] | None]:
+    """Per-map means over all pixels, then over each mask's pixels (None for an empty
+    mask), as one float64 product of the masks with the maps."""
+    values = np.empty((len(maps), maps[0].size))
+    for row, m in zip(values, maps, strict=True):
+        row[:] = m.ravel()
+    selectors = np.empty((len(masks) + 1, values.shape[1]))
+    selectors[0] = 1.0
+    for row, m in zip(selectors[1:], masks, strict=True):
+        row[:] = m.ravel()
+    sums = selectors @ values.T
+    counts = [values.shape[1], *(np.count_nonzero(m) for m in masks)]
+    return [(s / c).tolist() if c else None for s, c in zip(sums, counts, strict=True)]
+
+
+def _squared_distances(columns: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """((points - centre) ** 2).sum(1) from the points' (d, n) contiguous columns. For
+    rows of fewer than 8 values numpy sums left to right, as this loop does, so the
+    result is bitwise the same, several times faster than a reduction over rows of 3."""
+    if len(columns) >= 8:  # numpy sums longer rows pairwise
+        return ((columns.T - centre) ** 2).sum(1)
+    total = (columns[0] - centre[0]) ** 2
+    for column, x in zip(columns[1:], centre[1:], strict=True):
+        total += (column - x) ** 2
+    return total
 
 
 def weighted_kmeans(
@@ -427,31 +550,44 @@ def weighted_kmeans(
     n = len(points)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     k = min(k, n)
+    columns = np.ascontiguousarray(points.T)
     rng = np.random.default_rng(0)
     first = int(rng.choice(n, p=w / w.sum()))
     centres = [points[first]]
-    d2 = ((points - centres[0]) ** 2).sum(1)
+    d2 = _squared_distances(columns, centres[0])
     for _ in range(1, k):
         total = (d2 * w).sum()
         if total <= 1e-9:  # fewer distinct colours than k
             break
         idx = int(rng.choice(n, p=d2 * w / total))
         centres.append(points[idx])
-        d2 = np.minimum(d2, ((points - points[idx]) ** 2).sum(1))
+        d2 = np.minimum(d2, _squared_distances(columns, points[idx]))
     c = np.array(centres, dtype=np.float64)
-    p2 = (points**2).sum(1)[:, None]
+    p2 = _squared_distances(columns, np.zeros(len(columns)))[:, None]
+    twice = 2.0 * points  # `2.0 * points @ c.T` multiplies first, so this is the same
+    weighted = [w * points[:, ch] for ch in range(points.shape[1])]  # the same every pass
 
     def assign(c: np.ndarray) -> np.ndarray:
-        return (p2 - 2.0 * points @ c.T + (c**2).sum(1)[None]).argmin(1)
+        d2 = twice @ c.T
+        np.subtract(p2, d2, out=d2)  # in place, the same operations in the same order
+        d2 += (c**2).sum(1)[None]
+        return d2.argmin(1)
 
+    labels = assign(c)
     for _ in range(iters):
-        labels = assign(c)
         mass = np.bincount(labels, weights=w, minlength=len(c))
         nonzero = mass > 0
-        for ch in range(points.shape[1]):
-            sums = np.bincount(labels, weights=w * points[:, ch], minlength=len(c))
-            c[nonzero, ch] = sums[nonzero] / mass[nonzero]
-    mass = np.bincount(assign(c), weights=w, minlength=len(c))
+        sums = np.array([np.bincount(labels, weights=v, minlength=len(c)) for v in weighted])
+        if nonzero.all():  # the usual case: divide straight into the centres
+            np.divide(sums, mass, out=c.T)
+        else:
+            c[nonzero] = (sums[:, nonzero] / mass[nonzero]).T
+        previous, labels = labels, assign(c)
+        if (labels == previous).all():
+            # Converged: the same labels give bitwise the same centres, so every further
+            # pass would repeat this one.
+            break
+    mass = np.bincount(labels, weights=w, minlength=len(c))
     keep = mass > 0
     c, share = c[keep], mass[keep] / mass.sum()
     order = np.argsort(-share, kind="stable")
@@ -461,44 +597,36 @@ def weighted_kmeans(
 def compute_descriptors(image: Image.Image) -> Descriptors:
     """Measure one image (any mode; converted to RGB)."""
     big = _downsized(image, ANALYSIS_SIDE)
-    rgb8 = np.asarray(big)  # (h, w, 3) uint8
     small = big.reduce(2) if max(big.size) >= 2 * DETAIL_SIDE else _downsized(big, DETAIL_SIDE)
     to_analysis = max(small.size) / max(big.size)  # small-image px -> analysis px
     s8 = np.asarray(small)
 
     # 1. Colour and tone on the analysis image, in 8-bit arithmetic plus table look-ups.
-    rf, gf, bf = (rgb8[..., i].astype(np.float32) for i in range(3))
-    # Hasler & Süsstrunk (2003) colourfulness on 0-255 opponent channels.
-    rg = rf - gf
-    yb = 0.5 * (rf + gf) - bf
-    colourfulness = float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
-    mx = np.maximum(np.maximum(rgb8[..., 0], rgb8[..., 1]), rgb8[..., 2])
-    mn = np.minimum(np.minimum(rgb8[..., 0], rgb8[..., 1]), rgb8[..., 2])
+    red, green, blue = _channel_planes(big)  # flat uint8
+    rg = _rg_index(red, green)
+    colourfulness = _colourfulness(red, green, blue)
+    mx = np.maximum(np.maximum(red, green), blue)
+    mn = np.minimum(np.minimum(red, green), blue)
     # HSV saturation, except that near-black pixels cannot be "fully saturated": plain
     # HSV calls a pixel at 5% brightness with any tint 100% saturated, which makes dark
     # images look vivid. Dividing by at least 25% value fades saturation out below it.
     sat = (mx - mn).astype(np.float32) / np.maximum(mx, 63.75)
-    sat_hist = np.bincount((sat * 4096.0).astype(np.int32).ravel(), minlength=4097)
+    sat_hist = np.bincount((sat * 4096.0).astype(np.intp), minlength=4097)
     saturation_p90 = float(_hist_quantiles(sat_hist, [0.9])[0] / 4096.0)
     # Tone: L* of every pixel through the quantised luminance (exact to < 0.02 L*).
-    yq = (np.clip(_xyz_channel(rgb8, 1), 0.0, 1.0) * _Y_LEVELS + 0.5).astype(np.int32).ravel()
-    y_hist = np.bincount(yq, minlength=_Y_LEVELS + 1)
-    l_of_bin = _L_FROM_YQ
+    y_hist = np.bincount(_luminance_bins(rg, blue), minlength=_Y_LEVELS + 1)
+    y_cum = np.cumsum(y_hist)
+    n_pixels = len(rg)
     p2, p5, p25, p50, p75, p95, p98 = (
-        float(l_of_bin[i])
-        for i in _hist_quantiles(y_hist, [0.02, 0.05, 0.25, 0.5, 0.75, 0.95, 0.98])
+        float(_L_FROM_YQ[i])
+        for i in _cumulative_quantiles(y_cum, [0.02, 0.05, 0.25, 0.5, 0.75, 0.95, 0.98])
     )
-    l_mean = float((y_hist * l_of_bin).sum() / yq.size)
-    l_std = float(np.sqrt(max((y_hist * l_of_bin**2).sum() / yq.size - l_mean**2, 0.0)))
-    cdf = np.cumsum(y_hist) / yq.size
-    shadow_clip = float(cdf[_Y_BLACK_CLIP])
-    highlight_clip = float(1.0 - cdf[_Y_WHITE_CLIP])
-    q = rgb8 >> 5
-    hist = np.bincount(
-        (q[..., 0].astype(np.int32) * 64 + q[..., 1] * 8 + q[..., 2]).ravel(), minlength=512
-    )
-    p = hist[hist > 0] / hist.sum()
-    entropy = float(-(p * np.log2(p)).sum() / 9.0)
+    l_sum, l_sq_sum = y_hist @ _L_MOMENTS
+    l_mean = float(l_sum / n_pixels)
+    l_std = float(np.sqrt(max(l_sq_sum / n_pixels - l_mean**2, 0.0)))
+    shadow_clip = float(y_cum[_Y_BLACK_CLIP] / n_pixels)
+    highlight_clip = float(1.0 - y_cum[_Y_WHITE_CLIP] / n_pixels)
+    entropy = _palette_entropy(rg, blue)
 
     # 2. Colour maps (casts, hue, palette) and texture on the half-size detail image.
     L, a, b = _lab(s8)
@@ -542,22 +670,36 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
     sample = np.stack([L[::step, ::step], a[::step, ::step], b[::step, ::step]], axis=-1)
     centres, shares = weighted_kmeans(sample.reshape(-1, 3), PALETTE_K, iters=PALETTE_ITERS)
 
+    # Means of a*, b* and warmth over the whole image, the shadows and the highlights:
+    # one float64 matrix product instead of nine (masked) float32 means.
+    all_mean, shadow_mean, highlight_mean = _masked_means((a, b, warm), (shadows, highlights))
+    a_mean, b_mean, warm_mean = all_mean
     # Teal-orange by hue: how far the shadows' mean colour points toward teal (h 200 deg)
     # and the highlights' toward orange (h 55 deg), in C* units; the smaller of the two,
     # so both must hold. A warm subject or a blue sky moves only one of them.
-    sh_ab = (a[shadows].mean(), b[shadows].mean()) if shadows.any() else (0.0, 0.0)
-    hi_ab = (a[highlights].mean(), b[highlights].mean()) if highlights.any() else (0.0, 0.0)
+    sh_ab = shadow_mean[:2] if shadow_mean is not None else (0.0, 0.0)
+    hi_ab = highlight_mean[:2] if highlight_mean is not None else (0.0, 0.0)
     teal_orange = float(min(sh_ab[0] * _TEAL[0] + sh_ab[1] * _TEAL[1],
                             hi_ab[0] * _ORANGE[0] + hi_ab[1] * _ORANGE[1]))  # fmt: skip
-    shadow_warm = float(warm[shadows].mean()) if shadows.any() else float(warm.mean())
-    highlight_warm = float(warm[highlights].mean()) if highlights.any() else float(warm.mean())
+    shadow_warm = shadow_mean[2] if shadow_mean is not None else warm_mean
+    highlight_warm = highlight_mean[2] if highlight_mean is not None else warm_mean
+
+    # 4. Grain and the medium on one native-resolution centre crop.
+    crop = _centre_crop(image, GRAIN_SIDE)
+    grain = _noise_sigma(np.asarray(crop.convert("L")))
+    # measure_medium crops CROP_SIDE px from the centre of what it is given: from this
+    # crop, when the sides agree, that is the crop itself (converting the crop rather
+    # than the whole image to RGB gives the same pixels: conversion is per pixel).
+    medium = measure_medium(
+        (crop if crop.mode == "RGB" else crop.convert("RGB")) if GRAIN_SIDE == CROP_SIDE else image
+    )
     return Descriptors(
         colourfulness=colourfulness,
         saturation_mean=float(sat.mean()),
         saturation_p90=saturation_p90,
         chroma_mean=float(chroma.mean()),
-        warmth=float(warm.mean()),
-        tint=float(a.mean()),
+        warmth=warm_mean,
+        tint=a_mean,
         shadow_warmth=shadow_warm,
         highlight_warmth=highlight_warm,
         hue_concentration=hue_conc,
@@ -568,16 +710,16 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
         white_level=p98,
         shadow_clip=shadow_clip,
         highlight_clip=highlight_clip,
-        grain=_noise_sigma(_native_centre_crop(image, GRAIN_SIDE)),
+        grain=grain,
         edge_density=edge_density,
-        flat_fraction=float((grad < FLAT_GRADIENT).mean()),
+        flat_fraction=np.count_nonzero(grad < FLAT_GRADIENT) / grad.size,
         centre_focus=centre_focus,
         symmetry=symmetry,
         **bands,
         split_tone=highlight_warm - shadow_warm,
         teal_orange=teal_orange,
-        **asdict(measure_medium(image)),
-        lab_mean=(l_mean, float(a.mean()), float(b.mean())),
+        **asdict(medium),
+        lab_mean=(l_mean, a_mean, b_mean),
         lab_std=(l_std, float(a.std()), float(b.std())),
         l_quantiles=(p5, p25, p50, p75, p95),
         palette_lab=centres.tolist(),
