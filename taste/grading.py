@@ -410,7 +410,9 @@ def fit_noise(
     how much the fit ``raw`` moves when the board's own pictures are resampled
     (`bootstrap_variance`): small when every picture carries the same grade (a
     monochrome board), large when the "grade" is a few pictures' subjects. The mean
-    keeps a consistent board's grade without trusting a board of one subject blindly."""
+    keeps a consistent board's grade without trusting a board of one subject blindly.
+    (The collection null alone, at any weight, is worse on the tune folds: at best
+    0.975 / 1.615, 0.896 / 1.212, 0.874 / 1.050 on 5 / 10 / 21 photos, mean / worst.)"""
     noise = null_variance(len(samples), fit=fit, smooth=smooth, seed=seed)
     if len(samples) >= MIN_BOOTSTRAP:
         boot = bootstrap_variance(samples, raw, fit=fit, smooth=smooth, seed=seed)
