@@ -17,7 +17,6 @@ spread (edge density, measured at half size, within ~1 typical spread).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
@@ -26,7 +25,23 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from .kmeans import weighted_kmeans
 from .medium import CROP_SIDE, measure_medium
+from .pixels import (
+    L_FROM_YQ,
+    L_MOMENTS,
+    Y_BLACK_CLIP,
+    Y_LEVELS,
+    Y_WHITE_CLIP,
+    channel_planes,
+    cumulative_quantiles,
+    hasler_colourfulness,
+    hist_quantiles,
+    lab_maps,
+    luminance_bins,
+    rg_index,
+    rgb_entropy,
+)
 
 ANALYSIS_SIDE = 256  # tone and colour statistics (8-bit arithmetic, cheap)
 DETAIL_SIDE = 128  # Lab maps, texture and palette (per-pixel float maths)
@@ -336,137 +351,6 @@ def _noise_sigma(grey8: np.ndarray) -> float:
     return float(1.4826 * (median * _GREY_LEVEL) / 6.0)
 
 
-# sRGB (D65) -> CIE Lab without skimage's float64 round trip: the analysis images are
-# 8-bit, so linearisation is a 256-entry table and each XYZ channel a sum of three
-# table look-ups (the sRGB -> XYZ matrix folded in, divided by the D65 white point).
-_LINEAR = np.arange(256) / 255.0
-_LINEAR = np.where(_LINEAR <= 0.04045, _LINEAR / 12.92, ((_LINEAR + 0.055) / 1.055) ** 2.4)
-_XYZ_FROM_RGB = (
-    np.array(
-        [
-            [0.412453, 0.357580, 0.180423],
-            [0.212671, 0.715160, 0.072169],
-            [0.019334, 0.119193, 0.950227],
-        ]
-    )
-    / np.array([0.95047, 1.0, 1.08883])[:, None]
-)
-_XYZ_LUT = (_XYZ_FROM_RGB[:, :, None] * _LINEAR[None, None, :]).astype(np.float32)  # (3, 3, 256)
-# The same table by input channel, padded to (X, Y, Z, 0) float32 and viewed as one
-# 16-byte item per level, (channel, level): numpy gathers 16-byte items about three
-# times faster than rows of three floats. The gathered items are only ever read back
-# through a float32 view, so the values are the table's, bit for bit.
-_XYZ_OF_CHANNEL = np.zeros((3, 256, 4), dtype=np.float32)
-_XYZ_OF_CHANNEL[..., :3] = _XYZ_LUT.transpose(1, 2, 0)
-_XYZ_ITEMS = _XYZ_OF_CHANNEL.view(np.complex128)[..., 0]
-# Y's red and green terms already added (in float32, as the per-pixel sum adds them
-# first), indexed by R * 256 + G: one gather and one addition fewer per pixel.
-_Y_OF_RG = (_XYZ_LUT[1, 0][:, None] + _XYZ_LUT[1, 1][None, :]).ravel()
-# Luminance Y is quantised to 1/65535 for tone statistics (a histogram instead of a
-# sort); L* from a 65536-entry table. The step is < 0.02 L* everywhere.
-_Y_LEVELS = 65535
-_Y_GRID = np.arange(_Y_LEVELS + 1) / _Y_LEVELS
-
-
-def _lab_f(t: np.ndarray) -> np.ndarray:
-    return np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 16.0 / 116.0)
-
-
-_L_FROM_YQ = (116.0 * _lab_f(_Y_GRID) - 16.0).astype(np.float32)
-# Per bin, L* and its float32 square as float64 columns: mean and variance of L* are
-# one matrix product with the histogram.
-_L_MOMENTS = np.stack([_L_FROM_YQ, _L_FROM_YQ**2], axis=1).astype(np.float64)
-_Y_BLACK_CLIP = int(np.searchsorted(_L_FROM_YQ, 4.0, side="left")) - 1  # last bin with L* < 4
-_Y_WHITE_CLIP = int(np.searchsorted(_L_FROM_YQ, 96.0, side="right")) - 1  # last bin <= 96
-
-
-def _lab(rgb8: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(L*, a*, b*) float32 maps of an 8-bit RGB array (same maths as skimage.rgb2lab)."""
-    pixels = rgb8.reshape(-1, 3)
-    # (X, Y, Z, 0) per pixel, each summed over R, G, B in that order, as before.
-    xyz = _XYZ_ITEMS[0].take(pixels[:, 0]).view(np.float32).reshape(-1, 4)
-    xyz += _XYZ_ITEMS[1].take(pixels[:, 1]).view(np.float32).reshape(-1, 4)
-    xyz += _XYZ_ITEMS[2].take(pixels[:, 2]).view(np.float32).reshape(-1, 4)
-    f = _lab_f(xyz)  # on the contiguous array (the padding column is wasted, but cheap)
-    fx, fy, fz = f[:, 0], f[:, 1], f[:, 2]
-    shape = rgb8.shape[:-1]
-    return (
-        (116.0 * fy - 16.0).reshape(shape),
-        (500.0 * (fx - fy)).reshape(shape),
-        (200.0 * (fy - fz)).reshape(shape),
-    )
-
-
-def _channel_planes(image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Flat R, G and B of an RGB image, each contiguous: per-channel arithmetic on
-    contiguous planes runs several times faster than on interleaved channel views (and
-    PIL splits the bands faster than numpy transposes them)."""
-    r, g, b = (np.asarray(band).ravel() for band in image.split())
-    return r, g, b
-
-
-def _rg_index(r: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """R * 256 + G per pixel, as intp (an index into the (R, G) tables)."""
-    rg = r.astype(np.intp)
-    rg <<= 8
-    rg |= g
-    return rg
-
-
-def _luminance_bins(rg: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Quantised luminance Y * _Y_LEVELS per pixel (intp: np.bincount converts any other
-    index type first, which costs more than the counting)."""
-    y = _Y_OF_RG.take(rg)
-    y += _XYZ_LUT[1, 2].take(b)
-    np.clip(y, 0.0, 1.0, out=y)
-    y *= _Y_LEVELS
-    y += 0.5
-    return y.astype(np.intp)
-
-
-def _cumulative_quantiles(cumulative: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """Bin indices at the given quantiles (0-1) of a histogram, from its cumulative sum."""
-    return np.searchsorted(cumulative, np.asarray(qs) * (cumulative[-1] - 1), side="right")
-
-
-def _hist_quantiles(hist: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """Bin indices at the given quantiles (0-1) of a histogram."""
-    return _cumulative_quantiles(np.cumsum(hist), qs)
-
-
-def _colourfulness(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> float:
-    """Hasler & Süsstrunk (2003) colourfulness M of uint8 R, G, B on 0-255 opponent
-    channels rg = R - G and yb = (R + G) / 2 - B. Both are integer maps (2 yb is), so
-    their sums and sums of squares are integers below 2**53, exact in float64 whatever
-    the summation order, and the variances come out of exact integer arithmetic."""
-    r16, g16, b16 = r.astype(np.int16), g.astype(np.int16), b.astype(np.int16)
-    rg = (r16 - g16).astype(np.float64)
-    yb2 = (r16 + g16 - 2 * b16).astype(np.float64)
-    n = len(rg)
-    means, stds = [], []
-    for values, scale in ((rg, n), (yb2, 2 * n)):
-        s1, s2 = int(values.sum()), int(values @ values)
-        means.append(s1 / scale)
-        stds.append(math.sqrt(n * s2 - s1 * s1) / scale)
-    return float(math.hypot(*stds) + 0.3 * math.hypot(*means))
-
-
-# The 8x8x8 palette-histogram bin of R and G (R // 32 * 64 + G // 32 * 8), by R * 256 + G
-# (uint16: a quarter of the cache footprint of an intp table, and gathers faster).
-_PALETTE_BIN_OF_RG = ((np.arange(65536) >> 13) * 64 + ((np.arange(65536) >> 5) & 7) * 8).astype(
-    np.uint16
-)
-
-
-def _palette_entropy(rg: np.ndarray, b: np.ndarray) -> float:
-    """Entropy of an 8x8x8 RGB histogram / 9 bits, from R * 256 + G and B per pixel."""
-    code = _PALETTE_BIN_OF_RG.take(rg)
-    code += b >> 5
-    hist = np.bincount(code.astype(np.intp), minlength=512)
-    p = hist[hist > 0] / hist.sum()
-    return float(-(p * np.log2(p)).sum() / 9.0)
-
-
 def _edge_fraction(grad: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> float:
     """Canny's edge pixels (non-maximum suppression along the gradient, then hysteresis
     between EDGE_LOW and EDGE_HIGH) as a fraction of the image; vectorised, without
@@ -524,76 +408,6 @@ def _masked_means(
     return [(s / c).tolist() if c else None for s, c in zip(sums, counts, strict=True)]
 
 
-def _squared_distances(columns: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    """((points - centre) ** 2).sum(1) from the points' (d, n) contiguous columns. For
-    rows of fewer than 8 values numpy sums left to right, as this loop does, so the
-    result is bitwise the same, several times faster than a reduction over rows of 3."""
-    if len(columns) >= 8:  # numpy sums longer rows pairwise
-        return ((columns.T - centre) ** 2).sum(1)
-    total = (columns[0] - centre[0]) ** 2
-    for column, x in zip(columns[1:], centre[1:], strict=True):
-        total += (column - x) ** 2
-    return total
-
-
-def weighted_kmeans(
-    points: np.ndarray, k: int, weights: np.ndarray | None = None, *, iters: int = 15
-) -> tuple[np.ndarray, np.ndarray]:
-    """Small deterministic weighted Lloyd's k-means: (centres, weight shares), largest first.
-
-    Used for palettes (one image: ~2k pixels; a board: ~1k palette colours). sklearn's
-    KMeans costs ~20 ms per call in setup alone and its OpenMP pool contends with the
-    encoder's threads; for these sizes this loop takes ~1 ms. Seeding is weighted
-    k-means++ with a fixed generator, so the same input always gives the same palette.
-    """
-    points = np.asarray(points, dtype=np.float64)
-    n = len(points)
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    k = min(k, n)
-    columns = np.ascontiguousarray(points.T)
-    rng = np.random.default_rng(0)
-    first = int(rng.choice(n, p=w / w.sum()))
-    centres = [points[first]]
-    d2 = _squared_distances(columns, centres[0])
-    for _ in range(1, k):
-        total = (d2 * w).sum()
-        if total <= 1e-9:  # fewer distinct colours than k
-            break
-        idx = int(rng.choice(n, p=d2 * w / total))
-        centres.append(points[idx])
-        d2 = np.minimum(d2, _squared_distances(columns, points[idx]))
-    c = np.array(centres, dtype=np.float64)
-    p2 = _squared_distances(columns, np.zeros(len(columns)))[:, None]
-    twice = 2.0 * points  # `2.0 * points @ c.T` multiplies first, so this is the same
-    weighted = [w * points[:, ch] for ch in range(points.shape[1])]  # the same every pass
-
-    def assign(c: np.ndarray) -> np.ndarray:
-        d2 = twice @ c.T
-        np.subtract(p2, d2, out=d2)  # in place, the same operations in the same order
-        d2 += (c**2).sum(1)[None]
-        return d2.argmin(1)
-
-    labels = assign(c)
-    for _ in range(iters):
-        mass = np.bincount(labels, weights=w, minlength=len(c))
-        nonzero = mass > 0
-        sums = np.array([np.bincount(labels, weights=v, minlength=len(c)) for v in weighted])
-        if nonzero.all():  # the usual case: divide straight into the centres
-            np.divide(sums, mass, out=c.T)
-        else:
-            c[nonzero] = (sums[:, nonzero] / mass[nonzero]).T
-        previous, labels = labels, assign(c)
-        if (labels == previous).all():
-            # Converged: the same labels give bitwise the same centres, so every further
-            # pass would repeat this one.
-            break
-    mass = np.bincount(labels, weights=w, minlength=len(c))
-    keep = mass > 0
-    c, share = c[keep], mass[keep] / mass.sum()
-    order = np.argsort(-share, kind="stable")
-    return c[order], share[order]
-
-
 def compute_descriptors(image: Image.Image) -> Descriptors:
     """Measure one image (any mode; converted to RGB)."""
     big = _downsized(image, ANALYSIS_SIDE)
@@ -602,9 +416,9 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
     s8 = np.asarray(small)
 
     # 1. Colour and tone on the analysis image, in 8-bit arithmetic plus table look-ups.
-    red, green, blue = _channel_planes(big)  # flat uint8
-    rg = _rg_index(red, green)
-    colourfulness = _colourfulness(red, green, blue)
+    red, green, blue = channel_planes(big)  # flat uint8
+    rg = rg_index(red, green)
+    colourfulness = hasler_colourfulness(red, green, blue)
     mx = np.maximum(np.maximum(red, green), blue)
     mn = np.minimum(np.minimum(red, green), blue)
     # HSV saturation, except that near-black pixels cannot be "fully saturated": plain
@@ -612,24 +426,24 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
     # images look vivid. Dividing by at least 25% value fades saturation out below it.
     sat = (mx - mn).astype(np.float32) / np.maximum(mx, 63.75)
     sat_hist = np.bincount((sat * 4096.0).astype(np.intp), minlength=4097)
-    saturation_p90 = float(_hist_quantiles(sat_hist, [0.9])[0] / 4096.0)
+    saturation_p90 = float(hist_quantiles(sat_hist, [0.9])[0] / 4096.0)
     # Tone: L* of every pixel through the quantised luminance (exact to < 0.02 L*).
-    y_hist = np.bincount(_luminance_bins(rg, blue), minlength=_Y_LEVELS + 1)
+    y_hist = np.bincount(luminance_bins(rg, blue), minlength=Y_LEVELS + 1)
     y_cum = np.cumsum(y_hist)
     n_pixels = len(rg)
     p2, p5, p25, p50, p75, p95, p98 = (
-        float(_L_FROM_YQ[i])
-        for i in _cumulative_quantiles(y_cum, [0.02, 0.05, 0.25, 0.5, 0.75, 0.95, 0.98])
+        float(L_FROM_YQ[i])
+        for i in cumulative_quantiles(y_cum, [0.02, 0.05, 0.25, 0.5, 0.75, 0.95, 0.98])
     )
-    l_sum, l_sq_sum = y_hist @ _L_MOMENTS
+    l_sum, l_sq_sum = y_hist @ L_MOMENTS
     l_mean = float(l_sum / n_pixels)
     l_std = float(np.sqrt(max(l_sq_sum / n_pixels - l_mean**2, 0.0)))
-    shadow_clip = float(y_cum[_Y_BLACK_CLIP] / n_pixels)
-    highlight_clip = float(1.0 - y_cum[_Y_WHITE_CLIP] / n_pixels)
-    entropy = _palette_entropy(rg, blue)
+    shadow_clip = float(y_cum[Y_BLACK_CLIP] / n_pixels)
+    highlight_clip = float(1.0 - y_cum[Y_WHITE_CLIP] / n_pixels)
+    entropy = rgb_entropy(rg, blue)
 
     # 2. Colour maps (casts, hue, palette) and texture on the half-size detail image.
-    L, a, b = _lab(s8)
+    L, a, b = lab_maps(s8)
     chroma = np.hypot(a, b)
     warm = b + 0.5 * a
     shadows, highlights = p25 >= L, p75 <= L

@@ -17,7 +17,7 @@ import numpy as np
 
 from .calibration import medium_of
 from .clustering import ClusterResult, cluster_embeddings, coherence, project_2d
-from .descriptors import Descriptors, weighted_kmeans
+from .descriptors import Descriptors
 from .document import (
     PROFILE_VERSION,
     Cluster,
@@ -36,6 +36,7 @@ from .keywords import (
     pick_keywords,
     score_terms,
 )
+from .kmeans import weighted_kmeans
 from .magenta import STYLE_DIM
 from .summary import cluster_label, summary_text
 from .vocabulary import FACETS, descriptor_columns, lab_to_hex, load_vocabulary, name_colour

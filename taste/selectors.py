@@ -192,7 +192,8 @@ def grade_effect_of(profile: TasteProfile) -> dict[str, Any] | None:
     """How much the profile's recovered grades change a photo (mean CIEDE2000 on real
     ungraded photos) and the word for it: the board's, and each sub-style's by its
     index; None for versions made before grade recovery."""
-    from .grading import ProfileGrade, effect_word, grade_effect
+    from .grade_effect import effect_word, grade_effect
+    from .grading import ProfileGrade
 
     grade = ProfileGrade.from_dict(profile.document.grade)
     if grade is None:

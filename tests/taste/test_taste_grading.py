@@ -11,7 +11,7 @@ from PIL import Image
 from skimage.color import deltaE_ciede2000, rgb2lab
 
 import bench.realdata as rd
-from taste import exports, grading
+from taste import exports, grade_effect, grading
 
 REAL = Path(__file__).resolve().parents[1] / "data" / "real"
 
@@ -211,14 +211,14 @@ def test_pictures_that_differ_only_in_what_they_show_carry_no_colour_matrix():
 def test_a_grade_says_how_much_it_moves_real_photos(photos):
     # Identity moves nothing; draining colour moves ungraded photos a lot.
     identity = grading.grid_lab(17)
-    assert grading.grade_effect(identity) < 0.05
-    assert grading.effect_word(grading.grade_effect(identity)) == "barely any"
+    assert grade_effect.grade_effect(identity) < 0.05
+    assert grade_effect.effect_word(grade_effect.grade_effect(identity)) == "barely any"
     grey = identity.copy()
     grey[..., 1:] = 0.0
-    assert grading.grade_effect(grey) > 5
-    assert grading.effect_word(grading.grade_effect(grey)) == "strong"
+    assert grade_effect.grade_effect(grey) > 5
+    assert grade_effect.effect_word(grade_effect.grade_effect(grey)) == "strong"
     # A recovered grade shrunk to nothing is, measured, nothing.
     samples = [grading.lab_samples(_img(a), seed=i) for i, a in enumerate(photos[:4])]
     fit = grading.recover_grade(samples)
     fit.gain[:] = 0.0
-    assert grading.grade_effect(fit.table(33)) < 0.05
+    assert grade_effect.grade_effect(fit.table(33)) < 0.05

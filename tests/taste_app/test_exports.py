@@ -125,7 +125,7 @@ def test_the_page_says_how_much_the_grade_does(client, carol, profile, db):
     quietly does nothing."""
     import base64
 
-    from taste import grading
+    from taste import grade_effect, grading
     from taste.models import TasteProfile
 
     client.force_login(carol)
@@ -134,13 +134,13 @@ def test_the_page_says_how_much_the_grade_does(client, carol, profile, db):
     grade = grading.ProfileGrade.from_dict(profile.data["grade"])
     # Black and white beside saturated pop: the two looks pull opposite ways, so the
     # board's one grade is faint while each sub-style's is clear or strong.
-    assert grading.grade_effect(grade.board.table(33)) < 1.0
+    assert grade_effect.grade_effect(grade.board.table(33)) < 1.0
     text = html.replace("&#x27;", "'")
     assert "grade is faint" in text and "each sub-style's LUT below carries its own" in text
     for index, sub in grade.clusters.items():
-        effect = grading.grade_effect(sub.table(33))
+        effect = grade_effect.grade_effect(sub.table(33))
         assert effect >= 2  # clear or strong
-        assert f"{grading.effect_word(effect)} grade, {effect:.1f} ΔE" in html, index
+        assert f"{grade_effect.effect_word(effect)} grade, {effect:.1f} ΔE" in html, index
     # Every gain at zero: what the shrink gives a board whose colours are just what its
     # pictures show.
     zero = base64.b64encode(bytes(grading.GRID**3 * 2)).decode("ascii")
