@@ -51,11 +51,11 @@ SIDE = 384  # evaluation resolution: colour statistics, not detail
 PRIOR_SAMPLES = 512  # per tune photo
 
 
-def collection(item: rd.Item) -> str:
-    """A photo's collection: its Debian package, or "pypi" for the PyPI packages'
+def collections(items: list[rd.Item]) -> list[str]:
+    """Each photo's collection: its Debian package, or "pypi" for the PyPI packages'
     sample photos (a handful each, and alike in kind: people, animals, objects)."""
     ecosystems = {s["package"]: s["ecosystem"] for s in rd.load_sources()}
-    return "pypi" if ecosystems.get(item.source) == "pypi" else item.source
+    return ["pypi" if ecosystems.get(i.source) == "pypi" else i.source for i in items]
 
 
 def build_prior() -> None:
@@ -68,7 +68,7 @@ def build_prior() -> None:
     lab = np.concatenate(samples)
     q = np.round(lab * grading.STORE_SCALE).astype(np.int16)
     grading.PRIOR_PATH.parent.mkdir(parents=True, exist_ok=True)
-    groups = np.array([collection(p) for p in photos])
+    groups = np.array(collections(photos))
     np.savez_compressed(
         grading.PRIOR_PATH, lab=q, sources=np.array([p.id for p in photos]), collections=groups
     )
@@ -233,7 +233,7 @@ def split_photos(
     if split != "tune":
         return luts, iter([(split, photos)])
     shipped, groups = grading.prior_set()
-    assert len(shipped) == len(photos) and list(groups) == [collection(p) for p in items], (
+    assert len(shipped) == len(photos) and list(groups) == collections(items), (
         "rebuild the prior: `bench/grade.py prior`"
     )
     return luts, _tune_folds(shipped, groups, photos)

@@ -17,7 +17,8 @@ from .grading import grid_lab, prior
 EFFECT_SAMPLES = 4096  # prior colours an effect is measured on (a few ms)
 # Mean CIEDE2000 a grade moves ungraded photos by, and what to call it: below ~1 most
 # people see no difference side by side; 5 and up is a look you notice at a glance.
-EFFECT_WORDS = ((5.0, "strong"), (2.0, "clear"), (1.0, "subtle"), (0.0, "barely any"))
+FAINT_EFFECT = 1.0
+EFFECT_WORDS = ((5.0, "strong"), (2.0, "clear"), (FAINT_EFFECT, "subtle"), (0.0, "barely any"))
 
 
 @cache
@@ -32,8 +33,8 @@ def _effect_probe() -> tuple[np.ndarray, np.ndarray]:
 def grade_effect(table: np.ndarray) -> float:
     """How much a grade table (Lab at sRGB nodes, as `Grade.table` gives) moves real
     ungraded photographs' colours: mean CIEDE2000 over the prior's. A board whose
-    grade was shrunk to almost nothing (`taste.grading.shrink_gain`) shows ~0, and its page says so
-    instead of offering a LUT that quietly does nothing."""
+    grade was shrunk to almost nothing (`taste.grading.shrink_gain`) shows ~0, and its
+    page says so instead of offering a LUT that quietly does nothing."""
     rgb, lab = _effect_probe()
     coords = (rgb * (table.shape[0] - 1)).T
     # The displacement is interpolated, not the table: the sRGB lattice is curved in

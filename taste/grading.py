@@ -54,7 +54,6 @@ SAMPLE_SIDE = 128  # images are sampled at this long side (colour, not detail)
 SAMPLES_PER_IMAGE = 2048  # every image speaks equally, whatever its size
 MAX_IMAGES = 96  # pooled images per fit: enough for stable quantiles, bounded time
 SMOOTH_SIGMA = 1.5  # grid cells (of 17); no banding, and less content noise
-NULL_FITS = 3  # null fits when the prior is one collection (else one per collection)
 BOOTSTRAP_FITS, MIN_BOOTSTRAP = 4, 4  # resamples of the board's own images (>= 4 images)
 # Shrink weights. The IDT's: tune split with prior and board from one collection, 21-photo
 # boards: ratio 0.94 at 2, 0.82 at 4, 0.76 at 8. The moments model's (L*, a*b*): see
@@ -105,8 +104,8 @@ def prior_set() -> tuple[np.ndarray, np.ndarray]:
     with np.load(PRIOR_PATH) as data:
         lab = data["lab"].astype(np.float32) / np.float32(STORE_SCALE)
         photos = len(data["sources"])
-        groups = data["collections"] if "collections" in data else np.full(photos, "photos")
-    return lab.reshape(photos, -1, 3), np.asarray(groups).astype(str)
+        groups = data["collections"].astype(str)
+    return lab.reshape(photos, -1, 3), groups
 
 
 def balanced(images: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -427,9 +426,10 @@ def bootstrap_variance(
     rng = np.random.default_rng(20_000 + seed)
     stack = [np.asarray(s, np.float32).reshape(-1, 3) for s in samples]
     total = np.zeros((*raw.shape[:3], 2))
+    source = prior_images()
     for _ in range(BOOTSTRAP_FITS):
         pick = rng.choice(len(stack), size=len(stack), replace=True)
-        again = bake(fit(prior_images(), [stack[i] for i in pick]), smooth=smooth)
+        again = bake(fit(source, [stack[i] for i in pick]), smooth=smooth)
         total += _power(again - raw)
     return total / BOOTSTRAP_FITS
 
@@ -453,22 +453,14 @@ def null_variance(n: int, *, fit: Fit, smooth: float | None, seed: int) -> np.nd
     base = grid_lab(GRID)
     total = np.zeros((*base.shape[:3], 2))
     names = np.unique(groups)
-    if len(names) < 2:  # one collection: the n photos are left out of the source
-        pick = [rng.choice(len(photos), size=max(1, min(n, len(photos) // 2)), replace=False)
-                for _ in range(NULL_FITS)]  # fmt: skip
-        splits = [(np.setdiff1d(np.arange(len(photos)), p), p) for p in pick]
-    else:
-        splits = []
-        for name in names:
-            own = np.flatnonzero(groups == name)
-            splits.append(
-                (np.flatnonzero(groups != name), rng.choice(own, size=n, replace=n > len(own)))
-            )
-    for rest, pick in splits:
-        source = balanced(photos[rest], groups[rest])
-        shift = bake(fit(source, photos[pick]), smooth=smooth) - base
-        total += _power(shift)
-    return total / len(splits)
+    if len(names) < 2:
+        raise ValueError("the grade prior needs photos of two collections or more")
+    for name in names:
+        own, rest = np.flatnonzero(groups == name), np.flatnonzero(groups != name)
+        pick = rng.choice(own, size=n, replace=n > len(own))
+        shift = bake(fit(balanced(photos[rest], groups[rest]), photos[pick]), smooth=smooth)
+        total += _power(shift - base)
+    return total / len(names)
 
 
 def shrink_gain(
@@ -478,7 +470,7 @@ def shrink_gain(
     identity where it moves no more than its noise (`null_variance`,
     `bootstrap_variance`): on a small board much of a raw fit can be its subjects (a
     beach board 'grades' blue), and that must not be baked in."""
-    # One weight, or (L*, a*b*): a collection moves tone more than colour.
+    # One weight, or (L*, a*b*): on the tune folds colour wants the heavier one.
     weight = np.broadcast_to(np.asarray(NULL_WEIGHT if weight is None else weight, float), (2,))
     power = _power(table.astype(np.float64) - grid_lab(table.shape[0]))
     gain = power / (power + weight * noise + 1e-9)

@@ -192,7 +192,7 @@ def grade_effect_of(profile: TasteProfile) -> dict[str, Any] | None:
     """How much the profile's recovered grades change a photo (mean CIEDE2000 on real
     ungraded photos) and the word for it: the board's, and each sub-style's by its
     index; None for versions made before grade recovery."""
-    from .grade_effect import effect_word, grade_effect
+    from .grade_effect import FAINT_EFFECT, effect_word, grade_effect
     from .grading import ProfileGrade
 
     grade = ProfileGrade.from_dict(profile.document.grade)
@@ -201,7 +201,11 @@ def grade_effect_of(profile: TasteProfile) -> dict[str, Any] | None:
 
     def measured(table: Any) -> dict[str, Any]:
         effect = grade_effect(table)
-        return {"delta_e": round(effect, 1), "word": effect_word(effect), "faint": effect < 1.0}
+        return {
+            "delta_e": round(effect, 1),
+            "word": effect_word(effect),
+            "faint": effect < FAINT_EFFECT,
+        }
 
     clusters = {k: measured(g.table(33)) for k, g in grade.clusters.items()}
     return {
