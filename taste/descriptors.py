@@ -45,7 +45,7 @@ from .pixels import (
 
 ANALYSIS_SIDE = 256  # tone and colour statistics (8-bit arithmetic, cheap)
 DETAIL_SIDE = 128  # Lab maps, texture and palette (per-pixel float maths)
-GRAIN_SIDE = 256  # native-resolution centre crop for the noise estimate
+GRAIN_SIDE = CROP_SIDE  # one native-resolution centre crop: grain, and the medium
 PALETTE_K = 5
 PALETTE_SAMPLE_SIDE = 32
 PALETTE_ITERS = 10
@@ -501,12 +501,9 @@ def compute_descriptors(image: Image.Image) -> Descriptors:
     # 4. Grain and the medium on one native-resolution centre crop.
     crop = _centre_crop(image, GRAIN_SIDE)
     grain = _noise_sigma(np.asarray(crop.convert("L")))
-    # measure_medium crops CROP_SIDE px from the centre of what it is given: from this
-    # crop, when the sides agree, that is the crop itself (converting the crop rather
-    # than the whole image to RGB gives the same pixels: conversion is per pixel).
-    medium = measure_medium(
-        (crop if crop.mode == "RGB" else crop.convert("RGB")) if GRAIN_SIDE == CROP_SIDE else image
-    )
+    # measure_medium crops CROP_SIDE px from the centre of what it is given, and that
+    # of this crop is the crop itself (converted to RGB there: conversion is per pixel).
+    medium = measure_medium(crop)
     return Descriptors(
         colourfulness=colourfulness,
         saturation_mean=float(sat.mean()),
