@@ -14,6 +14,7 @@ TARGET="${TASTEBASE_REALDATA_PYPI:-/opt/tastebase-realdata/pypi}"
 
 DEB_PKGS=(
   angband-data=1:3.5.1-2.5
+  ardentryst=1.71-9
   blender-data=3.4.1+dfsg-2
   cataclysm-dda-data=0.F-3-9
   endless-sky-data=0.9.8-1.2
@@ -27,6 +28,7 @@ DEB_PKGS=(
   naev-data=0.8.2-1
   obs-studio=29.0.2+dfsg-1+b1
   openclipart-png=1:0.18+dfsg-19
+  opencv-doc=4.6.0+dfsg-12
   palapeli-data=4:22.12.3-1
   seahorse-adventures=1.1+dfsg-6
   stellarium-data=0.22.2-1
