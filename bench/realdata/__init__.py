@@ -187,6 +187,7 @@ def _need(item: Item) -> None:
 # ------------------------------------------------------------------ images
 
 _JPEG_SOI = re.compile(rb"\xff\xd8\xff")
+_WEBP_RIFF = re.compile(rb"RIFF(....)WEBP", re.S)
 
 
 @contextlib.contextmanager
@@ -220,6 +221,27 @@ def _embedded_jpeg(path: str, index: int) -> Image.Image:
             return im
         found += 1
     raise ValueError(f"{path}: no embedded JPEG #{index}")
+
+
+def _embedded_webp(path: str, index: int) -> Image.Image:
+    """The ``index``-th decodable WebP image stored in a container file (GCompris keeps
+    each activity's pictures in a Qt resource bundle, .rcc, uncompressed). A RIFF
+    header gives each image's exact length."""
+    with open(path, "rb") as fh:
+        blob = fh.read()
+    found = 0
+    for m in _WEBP_RIFF.finditer(blob):
+        size = int.from_bytes(m.group(1), "little")
+        try:
+            with _trusted():
+                im = Image.open(io.BytesIO(blob[m.start() : m.start() + 8 + size]))
+                im.load()
+        except Exception:
+            continue
+        if found == index:
+            return im
+        found += 1
+    raise ValueError(f"{path}: no embedded WebP image #{index}")
 
 
 def _npz_image(path: str, key: str) -> Image.Image:
@@ -268,6 +290,8 @@ def open_image(item: Item, max_side: int | None = 1024) -> Image.Image:
         kind = op.get("op")
         if kind == "embedded_jpeg":
             im = _embedded_jpeg(item.path, int(op.get("index", 0)))
+        elif kind == "embedded_webp":
+            im = _embedded_webp(item.path, int(op.get("index", 0)))
         elif kind == "npz":
             im = _npz_image(item.path, str(op.get("key", "data")))
     if im is None:
@@ -284,7 +308,7 @@ def open_image(item: Item, max_side: int | None = 1024) -> Image.Image:
         elif kind == "nearest":
             k = int(op["factor"])
             im = im.resize((im.width * k, im.height * k), Image.NEAREST)
-        elif kind in ("embedded_jpeg", "npz", "note"):
+        elif kind in ("embedded_jpeg", "embedded_webp", "npz", "note"):
             pass
         else:
             raise ValueError(f"{item.id}: unknown preprocess op {kind!r}")
