@@ -26,7 +26,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -204,44 +204,47 @@ def _trusted() -> Iterator[None]:
             Image.MAX_IMAGE_PIXELS = saved
 
 
+def _embedded(path: str, index: int, streams: Callable[[bytes], Iterator[bytes]]) -> Image.Image:
+    """The ``index``-th decodable image among the byte ranges ``streams`` finds in a
+    container file."""
+    with open(path, "rb") as fh:
+        blob = fh.read()
+    found = 0
+    for data in streams(blob):
+        try:
+            with _trusted():
+                im = Image.open(io.BytesIO(data))
+                im.load()
+        except Exception:
+            continue
+        if found == index:
+            return im
+        found += 1
+    raise ValueError(f"{path}: no embedded image #{index}")
+
+
+def _jpeg_streams(blob: bytes) -> Iterator[bytes]:
+    """From each JPEG start marker to the end (the decoder stops at its end marker)."""
+    for m in _JPEG_SOI.finditer(blob):
+        yield blob[m.start() :]
+
+
+def _webp_streams(blob: bytes) -> Iterator[bytes]:
+    """Each RIFF/WEBP chunk, whose header gives its exact length."""
+    for m in _WEBP_RIFF.finditer(blob):
+        yield blob[m.start() : m.start() + 8 + int.from_bytes(m.group(1), "little")]
+
+
 def _embedded_jpeg(path: str, index: int) -> Image.Image:
     """The ``index``-th decodable JPEG stream embedded in a container file
     (Enlightenment .edj/EET backgrounds store each scaled copy as a JPEG)."""
-    with open(path, "rb") as fh:
-        blob = fh.read()
-    found = 0
-    for m in _JPEG_SOI.finditer(blob):
-        try:
-            with _trusted():
-                im = Image.open(io.BytesIO(blob[m.start() :]))
-                im.load()
-        except Exception:
-            continue
-        if found == index:
-            return im
-        found += 1
-    raise ValueError(f"{path}: no embedded JPEG #{index}")
+    return _embedded(path, index, _jpeg_streams)
 
 
 def _embedded_webp(path: str, index: int) -> Image.Image:
-    """The ``index``-th decodable WebP image stored in a container file (GCompris keeps
-    each activity's pictures in a Qt resource bundle, .rcc, uncompressed). A RIFF
-    header gives each image's exact length."""
-    with open(path, "rb") as fh:
-        blob = fh.read()
-    found = 0
-    for m in _WEBP_RIFF.finditer(blob):
-        size = int.from_bytes(m.group(1), "little")
-        try:
-            with _trusted():
-                im = Image.open(io.BytesIO(blob[m.start() : m.start() + 8 + size]))
-                im.load()
-        except Exception:
-            continue
-        if found == index:
-            return im
-        found += 1
-    raise ValueError(f"{path}: no embedded WebP image #{index}")
+    """The ``index``-th decodable WebP image in a container file (GCompris keeps each
+    activity's pictures in a Qt resource bundle, .rcc, uncompressed)."""
+    return _embedded(path, index, _webp_streams)
 
 
 def _npz_image(path: str, key: str) -> Image.Image:
