@@ -8,14 +8,14 @@ Protocol, per LUT of a split (bench/realdata; the shipped prior is built from *t
 photos only). Validation: the prior is the shipped one; the validation photos are
 halved (every other one): the *board* is the first half graded by the LUT, the
 *held-out* photos are the other half, ungraded and graded by the same LUT (the truth).
-Tune, one fold per collection of tune photos (endless-sky-data's, gcompris-qt-data's,
-opencv-doc's, the PyPI packages' samples, stellarium-data's): the prior is the *other*
-collections (the shipped prior's own samples of them), the board and the held-out photos
-are that collection's, halved the same way. Validation's photos come from collections
-the prior never saw, and so do a user's: a tune protocol that draws prior and board from
-one collection (as this bench did until 2026-12) rewards grades that fit the
-collection's own tone and colour (tune ratio 0.62 while validation was 1.01). Figures
-are over (LUT, fold) pairs. The app sees only the graded board. Printed:
+Tune, one fold per collection of tune photos (endless-sky-data's, opencv-doc's, the PyPI
+packages' samples, stellarium-data's): the prior is the *other* collections (the shipped
+prior's own samples of them), the board and the held-out photos are that collection's,
+halved the same way. Validation's photos come from collections the prior never saw, and
+so do a user's: a tune protocol that draws prior and board from one collection (as this
+bench did until 2026-12) rewards grades that fit the collection's own tone and colour
+(tune ratio 0.62 while validation was 1.01). Figures are over (LUT, fold) pairs. The app
+sees only the graded board. Printed:
 
 - LUT recovery ratio: mean CIEDE2000 between held-out photos graded by the recovered
   33³ .cube (full strength) and the truth, over the same for the ungraded photos

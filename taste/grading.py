@@ -367,15 +367,14 @@ def recover_grade(
     Chosen by `bench/grade.py sweep` on the tune part (30 real LUTs: 13 film and
     cinema looks, 15 CSSgram photo filters with black and white, strong casts, fades
     and hard contrast, 2 colour-science grades), one fold per collection of tune photos
-    (endless-sky-data's 50, gcompris-qt-data's 95, opencv-doc's 17, the PyPI packages'
-    13, stellarium-data's 9): the prior is the other collections, the board and
-    held-out photos that one, as on a user's board. Ratio mean / worst over (LUT, fold)
-    on boards of 5, 10 and 21 photos (a fold's smaller board counts at 5), moments model
-    at MOMENTS_NULL_WEIGHT (64, 64): 0.872 / 1.125, 0.779 / 1.012, 0.777 / 1.019.
-    (64, 128), the choice with three collections, is a little safer on 5 photos and
-    worse on average (0.881 / 1.109, 0.792 / 1.013, 0.790 / 1.018); (64, 32) the
-    reverse (0.865 / 1.162, 0.763 / 1.013, 0.762 / 1.023). On the four folds before
-    gcompris-qt-data: at one weight of 16 (the choice when prior and board
+    (endless-sky-data's 50, opencv-doc's 17, the PyPI packages' 13, stellarium-data's
+    9): the prior is the other collections, the board and held-out photos that one, as
+    on a user's board. Ratio mean / worst over (LUT, fold) on boards of 5, 10 and 21
+    photos (a fold's smaller board counts at 5), moments model at MOMENTS_NULL_WEIGHT
+    (64, 64): 0.868 / 1.089, 0.782 / 1.001, 0.692 / 0.994. (64, 128), the choice with
+    three collections, is as safe and worse on average (0.875 / 1.081, 0.797 / 1.005,
+    0.710 / 1.000); (64, 32) better on average and worse at 5 photos (0.862 / 1.133,
+    0.763 / 1.015, 0.672 / 0.984). At one weight of 16 (the choice when prior and board
     came from one collection) it is 0.848 / 1.710, 0.693 / 1.435, 0.641 / 1.245: a
     board from a collection the prior never saw has its own tone and colour (the
     collections' mean b* runs from 2 to 23; an ungraded validation board fits, unshrunk,

@@ -26,7 +26,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -187,7 +187,6 @@ def _need(item: Item) -> None:
 # ------------------------------------------------------------------ images
 
 _JPEG_SOI = re.compile(rb"\xff\xd8\xff")
-_WEBP_RIFF = re.compile(rb"RIFF(....)WEBP", re.S)
 
 
 @contextlib.contextmanager
@@ -204,44 +203,23 @@ def _trusted() -> Iterator[None]:
             Image.MAX_IMAGE_PIXELS = saved
 
 
-def _jpeg_streams(blob: bytes) -> Iterator[bytes]:
-    """From each JPEG start marker to the end (the decoder stops at its end marker).
-    Enlightenment .edj/EET backgrounds store each scaled copy as a JPEG."""
-    for m in _JPEG_SOI.finditer(blob):
-        yield blob[m.start() :]
-
-
-def _webp_streams(blob: bytes) -> Iterator[bytes]:
-    """Each RIFF/WEBP chunk, whose header gives its exact length. GCompris keeps each
-    activity's pictures in a Qt resource bundle (.rcc), uncompressed."""
-    for m in _WEBP_RIFF.finditer(blob):
-        yield blob[m.start() : m.start() + 8 + int.from_bytes(m.group(1), "little")]
-
-
-# Preprocess ops that take an item's image out of a container file, and how each finds
-# the byte range of one embedded image.
-_CONTAINER_OPS: dict[str, Callable[[bytes], Iterator[bytes]]] = {
-    "embedded_jpeg": _jpeg_streams,
-    "embedded_webp": _webp_streams,
-}
-
-
-def _embedded(path: str, op: str, index: int) -> Image.Image:
-    """The ``index``-th decodable image that container op ``op`` finds in a file."""
+def _embedded_jpeg(path: str, index: int) -> Image.Image:
+    """The ``index``-th decodable JPEG stream embedded in a container file
+    (Enlightenment .edj/EET backgrounds store each scaled copy as a JPEG)."""
     with open(path, "rb") as fh:
         blob = fh.read()
     found = 0
-    for data in _CONTAINER_OPS[op](blob):
+    for m in _JPEG_SOI.finditer(blob):
         try:
             with _trusted():
-                im = Image.open(io.BytesIO(data))
+                im = Image.open(io.BytesIO(blob[m.start() :]))
                 im.load()
         except Exception:
             continue
         if found == index:
             return im
         found += 1
-    raise ValueError(f"{path}: no image #{index} for {op} (it holds {found} decodable)")
+    raise ValueError(f"{path}: no embedded JPEG #{index}")
 
 
 def _npz_image(path: str, key: str) -> Image.Image:
@@ -288,8 +266,8 @@ def open_image(item: Item, max_side: int | None = 1024) -> Image.Image:
     im: Image.Image | None = None
     for op in item.preprocess:
         kind = op.get("op")
-        if kind in _CONTAINER_OPS:
-            im = _embedded(item.path, kind, int(op.get("index", 0)))
+        if kind == "embedded_jpeg":
+            im = _embedded_jpeg(item.path, int(op.get("index", 0)))
         elif kind == "npz":
             im = _npz_image(item.path, str(op.get("key", "data")))
     if im is None:
@@ -306,7 +284,7 @@ def open_image(item: Item, max_side: int | None = 1024) -> Image.Image:
         elif kind == "nearest":
             k = int(op["factor"])
             im = im.resize((im.width * k, im.height * k), Image.NEAREST)
-        elif kind in _CONTAINER_OPS or kind in ("npz", "note"):
+        elif kind in ("embedded_jpeg", "npz", "note"):
             pass
         else:
             raise ValueError(f"{item.id}: unknown preprocess op {kind!r}")

@@ -21,7 +21,6 @@ DEB_PKGS=(
   enlightenment-data=0.25.4-2
   flare-game=1.14-1
   freecol=1.0.0-1
-  gcompris-qt-data=3.1-2
   hedgewars-data=1.0.2-6
   lincity-ng-data=2.9~git20150314-5
   minetest-data=5.6.1+dfsg+~1.9.0mt8+dfsg-2
